@@ -1,0 +1,153 @@
+// `npm run build`: plan the matrix, run the missing cells that can run here, write the result
+// datasets, render the report with Astro. `npm run build -- --help` lists the options.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { listEntries, openCache } from '../src/pipeline/cache.ts';
+import { ContentError, loadContent } from '../src/pipeline/content.ts';
+import { buildDatasets, writeDatasets } from '../src/pipeline/datasets.ts';
+import { executeCells } from '../src/pipeline/execute.ts';
+import { plan } from '../src/pipeline/matrix.ts';
+import type { Filters, PlannedCell } from '../src/pipeline/matrix.ts';
+import { createReporter } from '../src/pipeline/progress.ts';
+import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
+
+const HELP = `Usage: npm run build -- [options]
+
+Plans the matrix declared in content/, runs the cells missing from cache/ whose target can be
+launched from this machine (by default the cpu target at its cpu profile), writes the datasets in
+content/results/, then renders the report into dist/ with Astro.
+
+Options:
+  --plan                 show the plan (cached / missing / why it differs from the cache) and stop
+  --benchmark ID         only these benchmarks (repeat the option or separate with commas)
+  --framework ID         only these frameworks
+  --target ID            only these targets
+  --mode MODE            only these modes (fp32, fast)
+  --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own
+  --strict               stop at the first cell that is not ok, and exit non-zero
+  --render-only          run nothing: write the datasets from the cache and render
+  --no-render            do everything but the Astro build
+  --root DIR             the project folder (default: the current folder)
+  -h, --help             show this help
+
+Exit codes: 0 done (failed cells are shown in the report), 1 a cell failed under --strict or the
+content is invalid, 130 interrupted (completed cells are kept in the cache).`;
+
+function list(values: string[] | undefined): string[] | undefined {
+  return values?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+}
+
+function planLine(cell: PlannedCell): string {
+  const why =
+    cell.status === 'missing'
+      ? cell.current
+        ? `last run ${cell.current.status}`
+        : cell.previous
+          ? `inputs changed: ${cell.changed.join(', ')}`
+          : 'never run'
+      : (cell.reason ?? '');
+  const where = cell.status === 'missing' && !cell.runnable ? ' (not runnable here)' : '';
+  return `${cell.status.padEnd(11)} ${cell.id}${where}${why ? `  ${why}` : ''}`;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      plan: { type: 'boolean', default: false },
+      benchmark: { type: 'string', multiple: true },
+      framework: { type: 'string', multiple: true },
+      target: { type: 'string', multiple: true },
+      mode: { type: 'string', multiple: true },
+      profile: { type: 'string' },
+      strict: { type: 'boolean', default: false },
+      'render-only': { type: 'boolean', default: false },
+      'no-render': { type: 'boolean', default: false },
+      root: { type: 'string', default: '.' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const root = resolve(values.root);
+  const reporter = createReporter();
+  const filters: Filters = {
+    benchmarks: list(values.benchmark),
+    frameworks: list(values.framework),
+    targets: list(values.target),
+    modes: list(values.mode)?.map((mode) => ModeSchema.parse(mode)),
+    profile: values.profile === undefined ? undefined : ProfileSchema.parse(values.profile),
+  };
+
+  const content = await loadContent(root);
+  for (const [kind, ids, known] of [
+    ['benchmark', filters.benchmarks, content.benchmarks],
+    ['framework', filters.frameworks, content.frameworks],
+    ['target', filters.targets, content.targets],
+  ] as const) {
+    const unknown = (ids ?? []).filter((id) => !known.some((record) => record.id === id));
+    if (unknown.length) throw new ContentError(`unknown ${kind} ${unknown.join(', ')}; declared: ${known.map((r) => r.id).join(', ')}`);
+  }
+
+  const cache = openCache(resolve(root, 'cache'));
+  const listing = await listEntries(cache);
+  for (const problem of listing.problems) reporter.log(`warning: cache entry ${problem.path} is ${problem.message}`);
+  const cells = await plan(root, content, listing.entries, filters);
+
+  if (values.plan) {
+    for (const cell of cells) console.log(planLine(cell));
+    const count = (status: string) => cells.filter((cell) => cell.status === status).length;
+    console.log(`\n${cells.length} cells: ${count('cached')} cached, ${count('missing')} missing, ${count('unsupported')} unsupported, ${count('unavailable')} unavailable`);
+    return 0;
+  }
+
+  const controller = new AbortController();
+  const stop = (signal: string) => {
+    reporter.log(`${signal}: stopping the running cell; completed cells stay in the cache`);
+    controller.abort();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+
+  const missing = cells.filter((cell) => cell.status === 'missing');
+  const toRun = values['render-only'] ? [] : missing.filter((cell) => cell.runnable);
+  const elsewhere = missing.filter((cell) => !cell.runnable).length;
+  reporter.log(
+    `plan: ${cells.length} cells, ${cells.filter((c) => c.status === 'cached').length} cached, ${toRun.length} to run here` +
+      (elsewhere ? `, ${elsewhere} need a machine this one is not (shown as not measured)` : ''),
+  );
+  const summary = await executeCells(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal });
+
+  // The datasets always cover the whole declared matrix, whatever the filters ran.
+  const after = await listEntries(cache);
+  const everything = await plan(root, content, after.entries, { profile: filters.profile });
+  const written = await writeDatasets(root, buildDatasets(everything, content));
+  reporter.log(written.length ? `datasets written: ${written.map((p) => p.slice(root.length + 1)).join(', ')}` : 'datasets unchanged');
+
+  if (summary.interrupted) return 130;
+  const failures = summary.executed.filter(({ outcome }) => outcome.status !== 'ok');
+  if (failures.length) reporter.log(`${failures.length} cell(s) did not succeed; the report shows them with their reasons`);
+  if (values.strict && failures.length) return 1;
+
+  if (!values['no-render']) {
+    process.env.ASTRO_TELEMETRY_DISABLED = '1';
+    const { build } = await import('astro');
+    await build({ root });
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ContentError || (error instanceof Error && error.name === 'ZodError')) {
+      console.error(`error: ${error.message}`);
+    } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`error: ${error.message}\nRun \`npm run build -- --help\` for the options.`);
+    } else {
+      console.error(error);
+    }
+    process.exit(1);
+  },
+);

@@ -1,0 +1,56 @@
+// Reads and validates the declared matrix (content/benchmarks, content/frameworks, content/targets).
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BenchmarkSchema, FrameworkSchema, TargetSchema } from './schemas.ts';
+import type { Benchmark, Framework, Target } from './schemas.ts';
+
+export interface Content {
+  benchmarks: Benchmark[];
+  frameworks: Framework[];
+  targets: Target[];
+}
+
+export class ContentError extends Error {}
+
+async function loadFolder<T>(dir: string, schema: z.ZodType<T>): Promise<T[]> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+  const records: T[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new ContentError(`${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new ContentError(`${path} is invalid:\n${z.prettifyError(parsed.error)}`);
+    const record = parsed.data as T & { id: string };
+    if (`${record.id}.json` !== name) throw new ContentError(`${path}: its id "${record.id}" must match its file name`);
+    records.push(record);
+  }
+  return records;
+}
+
+/** Loads content/ and checks that every reference between records resolves. */
+export async function loadContent(root: string): Promise<Content> {
+  const dir = join(root, 'content');
+  const content = {
+    benchmarks: await loadFolder(join(dir, 'benchmarks'), BenchmarkSchema),
+    frameworks: await loadFolder(join(dir, 'frameworks'), FrameworkSchema),
+    targets: await loadFolder(join(dir, 'targets'), TargetSchema),
+  };
+  const benchmarkIds = new Set(content.benchmarks.map((b) => b.id));
+  const targetIds = new Set(content.targets.map((t) => t.id));
+  for (const framework of content.frameworks) {
+    for (const benchmark of framework.implements) {
+      if (!benchmarkIds.has(benchmark))
+        throw new ContentError(`framework ${framework.id} implements unknown benchmark "${benchmark}"`);
+    }
+    for (const target of Object.keys(framework.unavailable_on)) {
+      if (!targetIds.has(target)) throw new ContentError(`framework ${framework.id}: unknown target "${target}" in unavailable_on`);
+    }
+  }
+  return content;
+}

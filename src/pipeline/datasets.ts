@@ -1,0 +1,71 @@
+// The result datasets: one JSON file per benchmark under content/results/, what the report renders
+// and what pull-request reviewers read. Sorted and free of build-time values, so they only change
+// when a result does.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './cache.ts';
+import { canonicalJson } from './key.ts';
+import { DatasetSchema, SPEC_VERSION } from './schemas.ts';
+import type { Content } from './content.ts';
+import type { PlannedCell } from './matrix.ts';
+import type { CacheEntry, Dataset, DatasetRow } from './schemas.ts';
+
+export const RESULTS_DIR = 'content/results';
+
+type FromEntry = Pick<DatasetRow, 'result' | 'entry_key' | 'inputs' | 'finished_at' | 'command'>;
+
+function fromEntry(entry: CacheEntry): FromEntry {
+  let result = null;
+  if (entry.result) {
+    const { protocol: _protocol, event: _event, ...rest } = entry.result;
+    result = rest;
+  }
+  return { result, entry_key: entry.key, inputs: entry.inputs, finished_at: entry.finished_at, command: entry.command };
+}
+
+export function datasetRow(planned: PlannedCell, content: Content): DatasetRow {
+  const empty = { result: null, entry_key: null, inputs: null, finished_at: null, command: null, stderr_tail: [], stale_inputs: [] };
+  const row = { ...planned.cell, key: planned.key, reason: planned.reason, ...empty };
+  if (planned.status === 'unsupported' || planned.status === 'unavailable') return { ...row, status: planned.status };
+  if (planned.status === 'cached') return { ...row, status: 'ok', ...fromEntry(planned.current!) };
+  const { current, previous } = planned;
+  if (current) {
+    return { ...row, ...fromEntry(current), status: current.status, reason: current.error?.message ?? null, stderr_tail: current.error?.stderr_tail ?? [] };
+  }
+  if (previous?.status === 'ok') {
+    const reason = `inputs changed since it ran: ${planned.changed.join(', ')}`;
+    return { ...row, status: 'stale', reason, ...fromEntry(previous), stale_inputs: planned.changed };
+  }
+  const target = content.targets.find((t) => t.id === planned.cell.target)!;
+  const reason = planned.runnable
+    ? 'not run yet: `npm run build` runs it'
+    : `not measured yet: needs the ${target.label} (see the GPU flow in the README)`;
+  return { ...row, status: 'not-measured', reason };
+}
+
+const order = (row: DatasetRow) => [row.framework, row.target, row.mode, row.profile].join('\u0000');
+
+export function buildDatasets(cells: PlannedCell[], content: Content): Dataset[] {
+  return content.benchmarks.map((benchmark) => ({
+    benchmark: benchmark.id,
+    spec_version: SPEC_VERSION,
+    rows: cells
+      .filter((cell) => cell.cell.benchmark === benchmark.id)
+      .map((cell) => datasetRow(cell, content))
+      .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)),
+  }));
+}
+
+/** Writes each dataset whose content changed; returns the paths written. */
+export async function writeDatasets(root: string, datasets: Dataset[]): Promise<string[]> {
+  const written: string[] = [];
+  for (const dataset of datasets) {
+    const path = join(root, RESULTS_DIR, `${dataset.benchmark}.json`);
+    const text = `${canonicalJson(DatasetSchema.parse(dataset), 2)}\n`;
+    const before = await readFile(path, 'utf8').catch(() => null);
+    if (before === text) continue;
+    await writeFileAtomic(path, text);
+    written.push(path);
+  }
+  return written;
+}

@@ -1,0 +1,57 @@
+// Python environments: one virtual environment per framework environment spec, created on first
+// use under .venvs/, in a folder named by the hash of the spec so CI can cache it by that name.
+import { access, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { writeFileAtomic } from './cache.ts';
+import { sha256 } from './key.ts';
+import type { FileHasher } from './key.ts';
+import type { Framework } from './schemas.ts';
+
+/** Installed beside every framework's own requirements (the runners' tests need pytest). */
+export const TEST_REQUIREMENTS = 'runners/requirements-test.txt';
+const COMPLETE = '.complete';
+
+export interface Environment {
+  python: string;
+  dir: string;
+}
+
+export async function environmentDir(root: string, framework: Framework, hash: FileHasher): Promise<string> {
+  const files = [framework.environment.requirements, TEST_REQUIREMENTS];
+  const digest = sha256((await Promise.all(files.map(hash))).join('\n')).slice(0, 16);
+  return join(root, '.venvs', `${framework.id}-${digest}`);
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/**
+ * Returns the framework's environment, creating it when missing. A folder without its completion
+ * marker (an interrupted creation) is removed and made again. Throws with pip's output on failure.
+ */
+export async function ensureEnvironment(
+  root: string,
+  framework: Framework,
+  hash: FileHasher,
+  log: (line: string) => void,
+): Promise<Environment> {
+  const dir = await environmentDir(root, framework, hash);
+  const python = join(dir, 'bin', 'python');
+  if (await exists(join(dir, COMPLETE))) return { python, dir };
+
+  log(`creating the Python environment for ${framework.id} in ${dir} (first use; this takes a few minutes)`);
+  await rm(dir, { recursive: true, force: true });
+  const basePython = process.env.ROSETTA_PYTHON ?? 'python3';
+  try {
+    await execa(basePython, ['-m', 'venv', dir]);
+    await execa(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
+      '-r', join(root, framework.environment.requirements), '-r', join(root, TEST_REQUIREMENTS)], { all: true });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    const output = String((error as { all?: string }).all ?? (error as Error).message);
+    throw new Error(`could not create the ${framework.id} environment from ${framework.environment.requirements}:\n${output.split('\n').slice(-15).join('\n')}`);
+  }
+  await writeFileAtomic(join(dir, COMPLETE), `${new Date().toISOString()}\n`);
+  log(`environment for ${framework.id} ready`);
+  return { python, dir };
+}

@@ -1,0 +1,226 @@
+// One zod schema per kind of record, shared by the build script and Astro's content collections.
+// Types come from the schemas, never written twice.
+import { z } from 'zod';
+
+export const SPEC_VERSION = 1;
+export const PROTOCOL_VERSION = 1;
+export const CACHE_ENTRY_VERSION = 1;
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
+
+export const ModeSchema = z.enum(['fp32', 'fast']);
+export const ProfileSchema = z.enum(['full', 'cpu', 'smoke']);
+const Params = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
+
+export const BenchmarkSchema = z.strictObject({
+  id,
+  title: z.string(),
+  kind: z.enum(['training', 'inference']),
+  summary: z.string(),
+  param_count: z.int().positive(),
+  metric: z.strictObject({ name: z.string(), unit: z.string(), label: z.string() }),
+  throughput_unit: z.string(),
+  flop_per_item: z.number().positive().nullable(),
+  modes: z.array(ModeSchema).nonempty(),
+  profiles: z.strictObject({ full: Params, cpu: Params, smoke: Params }),
+  timeout_s: z.strictObject({ full: z.number().positive(), cpu: z.number().positive(), smoke: z.number().positive() }),
+});
+
+export const FrameworkSchema = z.strictObject({
+  id,
+  name: z.string(),
+  runner_dir: z.string(),
+  environment: z.strictObject({
+    requirements: z.string(),
+    variables: z.record(z.string(), z.string()),
+  }),
+  implements: z.array(id),
+  unavailable_on: z.record(z.string(), z.string()),
+  notes: z.string(),
+});
+
+const Launch = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local') }),
+  z.strictObject({ kind: z.literal('offline') }),
+]);
+
+export const TargetSchema = z.strictObject({
+  id,
+  label: z.string(),
+  hardware: z.strictObject({
+    kind: z.enum(['cpu', 'gpu']),
+    name: z.string(),
+    memory_gb: z.number().positive().nullable(),
+    peak_flops: z.record(z.string(), z.number().positive()).nullable(),
+    memory_bandwidth: z.number().positive().nullable(),
+  }),
+  device: z.enum(['cpu', 'cuda']),
+  profile: ProfileSchema,
+  launch: Launch,
+});
+
+export const CellIdSchema = z.strictObject({
+  benchmark: id,
+  framework: id,
+  target: id,
+  mode: ModeSchema,
+  profile: ProfileSchema,
+});
+
+// Everything a cell's result depends on; its canonical JSON hashes to the cell key.
+export const KeyInputsSchema = z.strictObject({
+  spec_version: z.int(),
+  protocol: z.int(),
+  cell: CellIdSchema,
+  params: Params,
+  target: z.strictObject({ hardware: TargetSchema.shape.hardware, device: TargetSchema.shape.device }),
+  environment: z.strictObject({
+    requirements: z.strictObject({ path: z.string(), sha256: z.string() }),
+    variables: z.record(z.string(), z.string()),
+  }),
+  files: z.record(z.string(), z.string()),
+});
+
+// What a runner receives (runners/README.md).
+export const CellSpecSchema = z.strictObject({
+  spec_version: z.int(),
+  protocol: z.int(),
+  key: z.string(),
+  ...CellIdSchema.shape,
+  device: TargetSchema.shape.device,
+  params: Params,
+  data_dir: z.string(),
+  seed: z.int(),
+});
+
+const Stats = z.strictObject({
+  samples: z.array(z.number()).nonempty(),
+  median: z.number(),
+  min: z.number(),
+  max: z.number(),
+});
+
+export const ProgressEventSchema = z.looseObject({
+  protocol: z.literal(PROTOCOL_VERSION),
+  event: z.literal('progress'),
+  phase: z.string(),
+  repeat: z.int().optional(),
+  repeats: z.int().optional(),
+  epoch: z.int().optional(),
+  epochs: z.int().optional(),
+  step: z.int().optional(),
+  steps: z.int().optional(),
+  loss: z.number().optional(),
+});
+
+const nullableString = z.string().nullable();
+
+export const RunnerResultSchema = z.strictObject({
+  protocol: z.literal(PROTOCOL_VERSION),
+  event: z.literal('result'),
+  metric: Stats.extend({ name: z.string(), unit: z.string() }),
+  throughput: Stats.extend({ unit: z.string() }),
+  warmup_s: z.number().nonnegative(),
+  epoch_seconds: z.array(z.array(z.number())).nullable(),
+  loss_per_epoch: z.array(z.array(z.number())).nullable(),
+  accuracy: z.number().min(0).max(1).nullable(),
+  accuracies: z.array(z.number()).nullable(),
+  checksum: z.number().nullable(),
+  param_count: z.int().positive(),
+  fast_path: z.array(z.string()),
+  fused_rnn: z.boolean().nullable(),
+  data: z.strictObject({
+    name: z.string(),
+    synthetic: z.boolean(),
+    sha256: nullableString,
+    placement: z.enum(['host', 'device']),
+  }),
+  environment: z.looseObject({
+    python: z.string(),
+    framework: z.string(),
+    framework_version: nullableString,
+    platform: nullableString,
+    cpu_model: nullableString,
+    cpu_count: z.int().nullable(),
+    device: nullableString,
+    cuda: nullableString,
+    cudnn: nullableString,
+    driver: nullableString,
+    gpu_name: nullableString,
+    gpu_memory_bytes: z.number().nullable(),
+    tf32: z.boolean().nullable(),
+  }),
+  notes: z.array(z.string()),
+});
+
+export const RunStatusSchema = z.enum(['ok', 'failed', 'timeout', 'invalid-output', 'unavailable']);
+
+export const CacheEntrySchema = z.strictObject({
+  entry_version: z.literal(CACHE_ENTRY_VERSION),
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  cell: CellIdSchema,
+  inputs: KeyInputsSchema,
+  status: RunStatusSchema,
+  // Present when status is ok.
+  result: RunnerResultSchema.nullable(),
+  // Present when status is not ok: what went wrong, in words a reader can act on.
+  error: z
+    .strictObject({ message: z.string(), exit_code: z.int().nullable(), stderr_tail: z.array(z.string()) })
+    .nullable(),
+  started_at: z.iso.datetime(),
+  finished_at: z.iso.datetime(),
+  wall_s: z.number().nonnegative(),
+  command: z.array(z.string()),
+});
+
+export const CellStatusSchema = z.enum([
+  'ok',
+  'stale',
+  'not-measured',
+  'unsupported',
+  'unavailable',
+  'failed',
+  'timeout',
+  'invalid-output',
+]);
+
+// One row of a result dataset (content/results/<benchmark>.json): what the report renders.
+export const DatasetRowSchema = z.strictObject({
+  ...CellIdSchema.shape,
+  status: CellStatusSchema,
+  // The cell key for the current inputs (null when the cell cannot exist, e.g. unsupported).
+  key: z.string().nullable(),
+  // The cache entry the numbers come from; differs from key when the result is stale.
+  entry_key: z.string().nullable(),
+  reason: z.string().nullable(),
+  // The last lines the runner wrote to stderr, for cells that failed.
+  stderr_tail: z.array(z.string()),
+  stale_inputs: z.array(z.string()),
+  result: RunnerResultSchema.omit({ protocol: true, event: true }).nullable(),
+  // The inputs of entry_key, so a reader can recompute the key.
+  inputs: KeyInputsSchema.nullable(),
+  finished_at: z.string().nullable(),
+  command: z.array(z.string()).nullable(),
+});
+
+export const DatasetSchema = z.strictObject({
+  benchmark: id,
+  spec_version: z.int(),
+  rows: z.array(DatasetRowSchema),
+});
+
+export type Mode = z.infer<typeof ModeSchema>;
+export type Profile = z.infer<typeof ProfileSchema>;
+export type Benchmark = z.infer<typeof BenchmarkSchema>;
+export type Framework = z.infer<typeof FrameworkSchema>;
+export type Target = z.infer<typeof TargetSchema>;
+export type CellId = z.infer<typeof CellIdSchema>;
+export type KeyInputs = z.infer<typeof KeyInputsSchema>;
+export type CellSpec = z.infer<typeof CellSpecSchema>;
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+export type RunnerResult = z.infer<typeof RunnerResultSchema>;
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+export type CacheEntry = z.infer<typeof CacheEntrySchema>;
+export type CellStatus = z.infer<typeof CellStatusSchema>;
+export type DatasetRow = z.infer<typeof DatasetRowSchema>;
+export type Dataset = z.infer<typeof DatasetSchema>;

@@ -1,0 +1,98 @@
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { entryName, isProblem, listEntries, openCache, readEntry, writeEntry, writeFileAtomic } from '../../src/pipeline/cache.ts';
+import type { Cache } from '../../src/pipeline/cache.ts';
+import { CELL, cacheEntry, failedEntry } from './fixtures.ts';
+
+let dir: string;
+let cache: Cache;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rosetta-cache-'));
+  cache = openCache(dir);
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const fileOf = (key: string) => join(dir, `${entryName(CELL, key)}.json`);
+
+describe('cache store', () => {
+  test('keeps one pretty-printed JSON file per key, with sorted keys and a final newline', async () => {
+    await writeEntry(cache, cacheEntry());
+    const text = await readFile(fileOf('a'.repeat(64)), 'utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text).toContain('\n  "cell": {\n');
+    const topKeys = Object.keys(JSON.parse(text));
+    expect(topKeys).toEqual([...topKeys].sort());
+  });
+
+  test('reads back exactly the entry it wrote', async () => {
+    await writeEntry(cache, cacheEntry());
+    expect(await readEntry(cache, CELL, 'a'.repeat(64))).toEqual(cacheEntry());
+  });
+
+  test('an atomic write leaves no temporary file behind, and a failed write keeps the old content', async () => {
+    const path = join(dir, 'x', 'file.json');
+    await writeFileAtomic(path, 'first');
+    await expect(writeFileAtomic(join(path, 'not-a-dir.json'), 'second')).rejects.toThrow();
+    expect(await readFile(path, 'utf8')).toBe('first');
+    expect(await readdir(dirname(path))).toEqual(['file.json']);
+  });
+
+  test('a corrupt file is reported by its path and treated as missing', async () => {
+    await writeEntry(cache, cacheEntry());
+    const corrupt = fileOf('d'.repeat(64));
+    await mkdir(dirname(corrupt), { recursive: true });
+    await writeFile(corrupt, '{"entry_version": 1, "key": "dd');
+    const listing = await listEntries(cache);
+    expect(listing.entries.map((e) => e.key)).toEqual(['a'.repeat(64)]);
+    expect(listing.problems).toHaveLength(1);
+    expect(listing.problems[0].path).toContain(`${'d'.repeat(64)}.json`);
+    expect(listing.problems[0].message).toMatch(/not valid JSON/);
+    const read = await readEntry(cache, CELL, 'd'.repeat(64));
+    expect(read && isProblem(read)).toBe(true);
+  });
+
+  test('an entry that fails validation is reported with the field at fault and never returned', async () => {
+    const entry: Record<string, unknown> = { ...cacheEntry({ key: 'e'.repeat(64) }), status: 'great' };
+    await mkdir(dirname(fileOf('e'.repeat(64))), { recursive: true });
+    await writeFile(fileOf('e'.repeat(64)), JSON.stringify(entry));
+    const listing = await listEntries(cache);
+    expect(listing.entries).toEqual([]);
+    expect(listing.problems[0].message).toMatch(/status/);
+  });
+
+  test('an entry stored under a file name that is not its own key is rejected', async () => {
+    await mkdir(dirname(fileOf('f'.repeat(64))), { recursive: true });
+    await writeFile(fileOf('f'.repeat(64)), JSON.stringify(cacheEntry()));
+    const listing = await listEntries(cache);
+    expect(listing.entries).toEqual([]);
+    expect(listing.problems[0].message).toMatch(/does not match its file name/);
+  });
+
+  test('writeEntry refuses an entry that does not match the schema', async () => {
+    await expect(writeEntry(cache, { ...cacheEntry(), key: 'short' })).rejects.toThrow();
+    expect((await listEntries(cache)).entries).toEqual([]);
+  });
+
+  test('a failure never overwrites an ok entry of the same key', async () => {
+    await writeEntry(cache, cacheEntry());
+    expect(await writeEntry(cache, failedEntry())).toBe(false);
+    const read = await readEntry(cache, CELL, 'a'.repeat(64));
+    expect(read && !isProblem(read) && read.status).toBe('ok');
+  });
+
+  test('a failure replaces an earlier failure, and an ok result replaces a failure', async () => {
+    await writeEntry(cache, failedEntry());
+    expect(await writeEntry(cache, failedEntry({ error: { message: 'second', exit_code: 2, stderr_tail: [] } }))).toBe(true);
+    let read = await readEntry(cache, CELL, 'a'.repeat(64));
+    expect(read && !isProblem(read) && read.error?.message).toBe('second');
+    expect(await writeEntry(cache, cacheEntry())).toBe(true);
+    read = await readEntry(cache, CELL, 'a'.repeat(64));
+    expect(read && !isProblem(read) && read.status).toBe('ok');
+  });
+
+  test('an empty or absent cache folder lists nothing', async () => {
+    expect(await listEntries(openCache(join(dir, 'absent')))).toEqual({ entries: [], problems: [] });
+  });
+});

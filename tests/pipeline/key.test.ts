@@ -1,0 +1,104 @@
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { loadContent } from '../../src/pipeline/content.ts';
+import { canonicalJson, cellKey, diffInputs } from '../../src/pipeline/key.ts';
+import { plan } from '../../src/pipeline/matrix.ts';
+import { copyProject } from './project.ts';
+import type { Project } from './project.ts';
+
+let project: Project;
+beforeEach(async () => {
+  project = await copyProject();
+});
+afterEach(() => project.remove());
+
+/** cell id -> key, for every cell that has a key. */
+async function keys(): Promise<Map<string, string>> {
+  const cells = await plan(project.root, await loadContent(project.root), []);
+  return new Map(cells.filter((c) => c.key).map((c) => [c.id, c.key!]));
+}
+
+function changed(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...before.keys()].filter((id) => before.get(id) !== after.get(id)).sort();
+}
+
+async function editJson(path: string, edit: (value: any) => void): Promise<void> {
+  const file = join(project.root, path);
+  const value = JSON.parse(await readFile(file, 'utf8'));
+  edit(value);
+  await writeFile(file, JSON.stringify(value, null, 2));
+}
+
+describe('cell key', () => {
+  test('is a pure function of the inputs: the same project gives the same keys', async () => {
+    expect(await keys()).toEqual(await keys());
+  });
+
+  test('does not depend on the order of object keys', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: 2 } })).toBe('{"a":{"c":2,"d":[1,{"e":3,"f":2}]},"b":1}');
+  });
+
+  test('changes with the spec version and the protocol version', async () => {
+    const cells = await plan(project.root, await loadContent(project.root), []);
+    const inputs = cells.find((c) => c.inputs)!.inputs!;
+    expect(cellKey({ ...inputs, spec_version: inputs.spec_version + 1 })).not.toBe(cellKey(inputs));
+    expect(cellKey({ ...inputs, protocol: inputs.protocol + 1 })).not.toBe(cellKey(inputs));
+  });
+
+  test('differs between modes, profiles and targets of the same benchmark and framework', async () => {
+    const all = await keys();
+    expect(new Set(all.values()).size).toBe(all.size);
+  });
+
+  test("editing a benchmark's parameters for a profile changes exactly that benchmark's cells at that profile", async () => {
+    const before = await keys();
+    await editJson('content/benchmarks/gru-imdb.json', (b) => (b.profiles.cpu.epochs = 2));
+    const ids = changed(before, await keys());
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((id) => id.startsWith('gru-imdb/') && id.endsWith('/cpu'))).toBe(true);
+  });
+
+  test("editing a target's hardware descriptor changes exactly that target's cells", async () => {
+    const before = await keys();
+    await editJson('content/targets/h100.json', (t) => (t.hardware.peak_flops.bf16 = 1e15));
+    const ids = changed(before, await keys());
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((id) => id.split('/')[2] === 'h100')).toBe(true);
+  });
+
+  test("editing a framework's environment spec changes exactly that framework's cells", async () => {
+    const before = await keys();
+    await appendFile(join(project.root, 'runners/pytorch/requirements.txt'), '\n# a comment is still a change\n');
+    const ids = changed(before, await keys());
+    expect(ids).toEqual([...before.keys()].filter((id) => id.split('/')[1] === 'pytorch').sort());
+  });
+
+  test("editing one runner changes exactly its cells' keys", async () => {
+    const before = await keys();
+    await appendFile(join(project.root, 'runners/pytorch/gru_imdb.py'), '\n');
+    const ids = changed(before, await keys());
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids).toEqual([...before.keys()].filter((id) => id.startsWith('gru-imdb/pytorch/')).sort());
+  });
+
+  test('editing the shared Python module changes every key', async () => {
+    const before = await keys();
+    await appendFile(join(project.root, 'runners/rosetta/__init__.py'), '\n');
+    expect(changed(before, await keys())).toEqual([...before.keys()].sort());
+  });
+
+  test('editing the README, the site or an unrelated file changes no key', async () => {
+    const before = await keys();
+    await appendFile(join(project.root, 'README.md'), '\nmore words\n');
+    await appendFile(join(project.root, 'astro.config.mjs'), '\n// a comment\n');
+    await writeFile(join(project.root, 'runners/NOTES.txt'), 'unrelated\n');
+    expect(changed(before, await keys())).toEqual([]);
+  });
+
+  test('diffInputs names the inputs that differ', () => {
+    const a = { files: { 'x.py': '1', 'y.py': '2' }, params: { epochs: 1 } };
+    const b = { files: { 'x.py': '1', 'y.py': '3' }, params: { epochs: 1, lr: 0.1 } };
+    expect(diffInputs(a, b)).toEqual(['files.y.py', 'params.lr']);
+  });
+});
