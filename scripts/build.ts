@@ -2,13 +2,14 @@
 // datasets, render the report with Astro. `npm run build -- --help` lists the options.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { listEntries, openCache } from '../src/pipeline/cache.ts';
-import { ContentError, loadContent } from '../src/pipeline/content.ts';
+import { listEntries } from '../src/pipeline/cache.ts';
 import { buildDatasets, writeDatasets } from '../src/pipeline/datasets.ts';
 import { executeCells } from '../src/pipeline/execute.ts';
 import { plan } from '../src/pipeline/matrix.ts';
 import type { Filters, PlannedCell } from '../src/pipeline/matrix.ts';
+import { UserError } from '../src/pipeline/errors.ts';
 import { createReporter } from '../src/pipeline/progress.ts';
+import { checkFilters, openProject, reportError } from '../src/pipeline/project.ts';
 import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
 
 const HELP = `Usage: npm run build -- [options]
@@ -35,6 +36,11 @@ content is invalid, 130 interrupted (completed cells are kept in the cache).`;
 
 function list(values: string[] | undefined): string[] | undefined {
   return values?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+}
+
+function oneOf<T extends string>(allowed: readonly T[], value: string, option: string): T {
+  if (!allowed.includes(value as T)) throw new UserError(`${option} must be one of ${allowed.join(', ')}, not "${value}"`);
+  return value as T;
 }
 
 function planLine(cell: PlannedCell): string {
@@ -76,23 +82,12 @@ async function main(): Promise<number> {
     benchmarks: list(values.benchmark),
     frameworks: list(values.framework),
     targets: list(values.target),
-    modes: list(values.mode)?.map((mode) => ModeSchema.parse(mode)),
-    profile: values.profile === undefined ? undefined : ProfileSchema.parse(values.profile),
+    modes: list(values.mode)?.map((mode) => oneOf(ModeSchema.options, mode, '--mode')),
+    profile: values.profile === undefined ? undefined : oneOf(ProfileSchema.options, values.profile, '--profile'),
   };
 
-  const content = await loadContent(root);
-  for (const [kind, ids, known] of [
-    ['benchmark', filters.benchmarks, content.benchmarks],
-    ['framework', filters.frameworks, content.frameworks],
-    ['target', filters.targets, content.targets],
-  ] as const) {
-    const unknown = (ids ?? []).filter((id) => !known.some((record) => record.id === id));
-    if (unknown.length) throw new ContentError(`unknown ${kind} ${unknown.join(', ')}; declared: ${known.map((r) => r.id).join(', ')}`);
-  }
-
-  const cache = openCache(resolve(root, 'cache'));
-  const listing = await listEntries(cache);
-  for (const problem of listing.problems) reporter.log(`warning: cache entry ${problem.path} is ${problem.message}`);
+  const { content, cache, listing } = await openProject(root, reporter.log);
+  checkFilters(content, filters);
   const cells = await plan(root, content, listing.entries, filters);
 
   if (values.plan) {
@@ -140,14 +135,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ContentError || (error instanceof Error && error.name === 'ZodError')) {
-      console.error(`error: ${error.message}`);
-    } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`error: ${error.message}\nRun \`npm run build -- --help\` for the options.`);
-    } else {
-      console.error(error);
-    }
-    process.exit(1);
-  },
+  (error: unknown) => process.exit(reportError(error, 'npm run build')),
 );

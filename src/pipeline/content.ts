@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { UserError } from './errors.ts';
 import { BenchmarkSchema, FrameworkSchema, TargetSchema } from './schemas.ts';
 import type { Benchmark, Framework, Target } from './schemas.ts';
 
@@ -10,8 +11,6 @@ export interface Content {
   frameworks: Framework[];
   targets: Target[];
 }
-
-export class ContentError extends Error {}
 
 async function loadFolder<T>(dir: string, schema: z.ZodType<T>): Promise<T[]> {
   const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
@@ -22,12 +21,12 @@ async function loadFolder<T>(dir: string, schema: z.ZodType<T>): Promise<T[]> {
     try {
       raw = JSON.parse(await readFile(path, 'utf8'));
     } catch (error) {
-      throw new ContentError(`${path} is not valid JSON: ${(error as Error).message}`);
+      throw new UserError(`${path} is not valid JSON: ${(error as Error).message}`);
     }
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new ContentError(`${path} is invalid:\n${z.prettifyError(parsed.error)}`);
+    if (!parsed.success) throw new UserError(`${path} is invalid:\n${z.prettifyError(parsed.error)}`);
     const record = parsed.data as T & { id: string };
-    if (`${record.id}.json` !== name) throw new ContentError(`${path}: its id "${record.id}" must match its file name`);
+    if (`${record.id}.json` !== name) throw new UserError(`${path}: its id "${record.id}" must match its file name`);
     records.push(record);
   }
   return records;
@@ -46,10 +45,10 @@ export async function loadContent(root: string): Promise<Content> {
   for (const framework of content.frameworks) {
     for (const benchmark of framework.implements) {
       if (!benchmarkIds.has(benchmark))
-        throw new ContentError(`framework ${framework.id} implements unknown benchmark "${benchmark}"`);
+        throw new UserError(`framework ${framework.id} implements unknown benchmark "${benchmark}"`);
     }
     for (const target of Object.keys(framework.unavailable_on)) {
-      if (!targetIds.has(target)) throw new ContentError(`framework ${framework.id}: unknown target "${target}" in unavailable_on`);
+      if (!targetIds.has(target)) throw new UserError(`framework ${framework.id}: unknown target "${target}" in unavailable_on`);
     }
   }
   return content;

@@ -1,5 +1,6 @@
 // Python environments: one virtual environment per framework environment spec, created on first
-// use under .venvs/, in a folder named by the hash of the spec so CI can cache it by that name.
+// use under .venvs/ (or $ROSETTA_VENVS), in a folder named by the hash of the spec, so a CI cache
+// keyed by that name stays valid exactly as long as the spec does.
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -20,7 +21,7 @@ export interface Environment {
 export async function environmentDir(root: string, framework: Framework, hash: FileHasher): Promise<string> {
   const files = [framework.environment.requirements, TEST_REQUIREMENTS];
   const digest = sha256((await Promise.all(files.map(hash))).join('\n')).slice(0, 16);
-  return join(root, '.venvs', `${framework.id}-${digest}`);
+  return join(process.env.ROSETTA_VENVS ?? join(root, '.venvs'), `${framework.id}-${digest}`);
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);

@@ -12,7 +12,7 @@ import { formatSeconds } from './progress.ts';
 import { Interrupted, runCell } from './run.ts';
 import type { RunOutcome } from './run.ts';
 import { CACHE_ENTRY_VERSION, PROTOCOL_VERSION, SPEC_VERSION } from './schemas.ts';
-import type { CacheEntry, Framework } from './schemas.ts';
+import type { CacheEntry, CellSpec, Framework } from './schemas.ts';
 
 export const DATA_DIR = 'data';
 export const SEED = 0;
@@ -38,7 +38,7 @@ export interface ExecuteSummary {
   stoppedEarly: boolean;
 }
 
-function toEntry(cell: PlannedCell, outcome: RunOutcome): CacheEntry {
+export function toEntry(cell: Pick<PlannedCell, 'key' | 'cell' | 'inputs'>, outcome: RunOutcome): CacheEntry {
   return {
     entry_version: CACHE_ENTRY_VERSION,
     key: cell.key!,
@@ -76,6 +76,22 @@ export function describeOutcome(outcome: RunOutcome): string {
   return `${outcome.status}: ${outcome.error?.message ?? ''}`;
 }
 
+/** What the runner of a planned cell receives (runners/README.md). */
+export function cellSpec(cell: PlannedCell, content: Content): CellSpec {
+  const target = content.targets.find((t) => t.id === cell.cell.target)!;
+  const benchmark = content.benchmarks.find((b) => b.id === cell.cell.benchmark)!;
+  return {
+    spec_version: SPEC_VERSION,
+    protocol: PROTOCOL_VERSION,
+    key: cell.key!,
+    ...cell.cell,
+    device: target.device,
+    params: benchmark.profiles[cell.cell.profile],
+    data_dir: DATA_DIR,
+    seed: SEED,
+  };
+}
+
 export async function executeCells(cells: PlannedCell[], options: ExecuteOptions): Promise<ExecuteSummary> {
   const { root, content, cache, reporter } = options;
   const hash = fileHasher(root);
@@ -96,8 +112,6 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
       break;
     }
     const framework = content.frameworks.find((f) => f.id === cell.cell.framework)!;
-    const target = content.targets.find((t) => t.id === cell.cell.target)!;
-    const benchmark = content.benchmarks.find((b) => b.id === cell.cell.benchmark)!;
     reporter.cellStarted(cell.id, index + 1, cells.length);
     let outcome: RunOutcome;
     try {
@@ -106,16 +120,7 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
         root,
         python: environment.python,
         runner: cell.runner!,
-        spec: {
-          spec_version: SPEC_VERSION,
-          protocol: PROTOCOL_VERSION,
-          key: cell.key!,
-          ...cell.cell,
-          device: target.device,
-          params: benchmark.profiles[cell.cell.profile],
-          data_dir: DATA_DIR,
-          seed: SEED,
-        },
+        spec: cellSpec(cell, content),
         variables: framework.environment.variables,
         timeoutS: cell.timeoutS,
         onProgress: reporter.progress,

@@ -117,5 +117,7 @@ export async function runCell(request: RunRequest): Promise<RunOutcome> {
   if (bad) return outcome('invalid-output', bad);
   if (results.length === 0) return outcome('invalid-output', 'the runner exited without a result event');
   if (results.length > 1) return outcome('invalid-output', `the runner printed ${results.length} result events; exactly one is allowed`);
+  if (spec.mode === 'fp32' && results[0].environment.tf32 === true)
+    return outcome('failed', 'TF32 was on in fp32 mode: the result is not a true fp32 measurement');
   return outcome('ok', null);
 }

@@ -39,9 +39,15 @@ export const FrameworkSchema = z.strictObject({
   notes: z.string(),
 });
 
+// How cells reach a target's machine. `local`: this machine's framework environments. `offline`:
+// plan / execute / ingest by hand (a GPU box with no network). `ssh` and `slurm`: an argument-array
+// prefix (never a shell string) before the remote Python; the runners are synced first for ssh.
+const argv = z.array(z.string().min(1)).nonempty();
 const Launch = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('local') }),
   z.strictObject({ kind: z.literal('offline') }),
+  z.strictObject({ kind: z.literal('ssh'), argv, remote_dir: z.string().min(1), python: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('slurm'), argv, python: z.string().min(1) }),
 ]);
 
 export const TargetSchema = z.strictObject({
@@ -209,6 +215,34 @@ export const DatasetSchema = z.strictObject({
   rows: z.array(DatasetRowSchema),
 });
 
+// The cells of one target to run elsewhere (scripts/plan.ts writes it, scripts/execute-plan.py runs it).
+export const PlanCellSchema = z.strictObject({
+  id: z.string(),
+  key: z.string(),
+  cell: CellIdSchema,
+  inputs: KeyInputsSchema,
+  runner: z.string(),
+  timeout_s: z.number().positive(),
+  spec: CellSpecSchema,
+  variables: z.record(z.string(), z.string()),
+});
+
+export const PlanFileSchema = z.strictObject({
+  plan_version: z.literal(1),
+  created_at: z.iso.datetime(),
+  target: id,
+  cells: z.array(PlanCellSchema),
+});
+
+// What the executor brings back: one cache entry per cell it ran, whatever its outcome. Entries
+// are validated one by one on ingest, so one bad entry does not lose the others.
+export const BundleSchema = z.strictObject({
+  bundle_version: z.literal(1),
+  target: id,
+  plan_created_at: z.string(),
+  entries: z.array(z.unknown()),
+});
+
 export type Mode = z.infer<typeof ModeSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
 export type Benchmark = z.infer<typeof BenchmarkSchema>;
@@ -224,3 +258,7 @@ export type CacheEntry = z.infer<typeof CacheEntrySchema>;
 export type CellStatus = z.infer<typeof CellStatusSchema>;
 export type DatasetRow = z.infer<typeof DatasetRowSchema>;
 export type Dataset = z.infer<typeof DatasetSchema>;
+export type Launch = z.infer<typeof Launch>;
+export type PlanCell = z.infer<typeof PlanCellSchema>;
+export type PlanFile = z.infer<typeof PlanFileSchema>;
+export type Bundle = z.infer<typeof BundleSchema>;

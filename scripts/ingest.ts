@@ -1,0 +1,65 @@
+// `npm run ingest -- BUNDLE.json ...`: stores the results an executor brought back, refusing those
+// whose inputs changed since the plan, then rewrites the datasets.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { listEntries } from '../src/pipeline/cache.ts';
+import { buildDatasets, writeDatasets } from '../src/pipeline/datasets.ts';
+import { UserError } from '../src/pipeline/errors.ts';
+import { plan } from '../src/pipeline/matrix.ts';
+import { ingestBundle } from '../src/pipeline/offline.ts';
+import { openProject, reportError } from '../src/pipeline/project.ts';
+
+const HELP = `Usage: npm run ingest -- BUNDLE.json [BUNDLE.json ...]
+
+Validates each bundle written by scripts/execute-plan.py and stores its results in cache/.
+A result whose cell inputs changed since its plan was written is refused (the message names the
+inputs that changed); a failure never replaces an ok result of the same inputs. The datasets in
+content/results/ are rewritten. Exit code 1 when anything was refused.`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { root: { type: 'string', default: '.' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UserError('give the bundle file(s) to ingest; see --help');
+  const root = resolve(values.root);
+  const { content, cache, listing } = await openProject(root, console.error);
+
+  let refused = 0;
+  for (const file of positionals) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new UserError(`cannot read the bundle ${file}: ${(error as Error).message}`);
+    }
+    // Every profile, so a bundle of smoke or cpu cells planned for a GPU target can be checked too.
+    const current = (await Promise.all(['full', 'cpu', 'smoke'].map((profile) =>
+      plan(root, content, listing.entries, { profile: profile as 'full' | 'cpu' | 'smoke' })))).flat();
+    for (const outcome of await ingestBundle(raw, current, cache)) {
+      if (outcome.action === 'refused') {
+        refused += 1;
+        console.error(`refused ${outcome.id}: ${outcome.reason}`);
+      } else if (outcome.action === 'kept-ok') {
+        console.log(`kept    ${outcome.id}: an ok result of the same inputs is already stored; its ${outcome.entry.status} is not`);
+      } else {
+        console.log(`stored  ${outcome.id}: ${outcome.entry.status}${outcome.entry.error ? ` (${outcome.entry.error.message})` : ''}`);
+      }
+    }
+  }
+  const after = await listEntries(cache);
+  const written = await writeDatasets(root, buildDatasets(await plan(root, content, after.entries), content));
+  console.log(written.length ? `datasets written: ${written.length}` : 'datasets unchanged');
+  if (refused) console.error(`${refused} result(s) refused; plan and execute them again to measure the current inputs`);
+  return refused ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => process.exit(reportError(error, 'npm run ingest')),
+);

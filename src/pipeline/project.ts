@@ -1,0 +1,47 @@
+// The project as the command-line scripts see it: validated content, the cache and its entries.
+import { join } from 'node:path';
+import { listEntries, openCache } from './cache.ts';
+import type { Cache, CacheListing } from './cache.ts';
+import { loadContent } from './content.ts';
+import { UserError } from './errors.ts';
+import type { Content } from './content.ts';
+import type { Filters } from './matrix.ts';
+
+export interface Project {
+  root: string;
+  content: Content;
+  cache: Cache;
+  listing: CacheListing;
+}
+
+export async function openProject(root: string, warn: (line: string) => void): Promise<Project> {
+  const content = await loadContent(root);
+  const cache = openCache(join(root, 'cache'));
+  const listing = await listEntries(cache);
+  for (const problem of listing.problems) warn(`warning: cache entry ${problem.path} is ${problem.message}`);
+  return { root, content, cache, listing };
+}
+
+/** Rejects filter values that name nothing declared, listing what is. */
+export function checkFilters(content: Content, filters: Filters): void {
+  for (const [kind, ids, known] of [
+    ['benchmark', filters.benchmarks, content.benchmarks],
+    ['framework', filters.frameworks, content.frameworks],
+    ['target', filters.targets, content.targets],
+  ] as const) {
+    const unknown = (ids ?? []).filter((id) => !known.some((record) => record.id === id));
+    if (unknown.length) throw new UserError(`unknown ${kind} ${unknown.join(', ')}; declared: ${known.map((r) => r.id).join(', ')}`);
+  }
+}
+
+/** Prints an error for the user and returns the exit code; unexpected errors keep their stack. */
+export function reportError(error: unknown, command: string): number {
+  if (error instanceof UserError || (error instanceof Error && error.name === 'ZodError')) {
+    console.error(`error: ${error.message}`);
+  } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`error: ${error.message}\nRun \`${command} -- --help\` for the options.`);
+  } else {
+    console.error(error);
+  }
+  return 1;
+}

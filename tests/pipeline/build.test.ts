@@ -1,0 +1,92 @@
+// End to end on a temporary copy of the project: `npm run build` runs the missing smoke cells and
+// renders the report; a second build finds everything cached and runs nothing.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DatasetSchema } from '../../src/pipeline/schemas.ts';
+import { copyProject } from './project.ts';
+import type { Project } from './project.ts';
+
+let project: Project;
+beforeAll(async () => {
+  project = await copyProject();
+});
+afterAll(() => project.remove());
+
+const build = (...args: string[]) =>
+  execa(process.execPath, ['scripts/build.ts', '--profile', 'smoke', '--target', 'cpu', '--framework', 'pytorch', '--mode', 'fp32', ...args], {
+    cwd: project.root,
+    all: true,
+    reject: false,
+    env: { ASTRO_TELEMETRY_DISABLED: '1' },
+  });
+
+async function cacheFiles(): Promise<Map<string, number>> {
+  const dir = join(project.root, 'cache');
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.json'));
+  return new Map(await Promise.all(files.map(async (f) => [f, (await stat(join(dir, f))).mtimeMs] as const)));
+}
+
+describe('npm run build, end to end', () => {
+  test('a first build runs the missing smoke cells, writes datasets and renders the report; a second runs nothing', async () => {
+    const first = await build();
+    expect(first.exitCode, first.all).toBe(0);
+    expect(first.all).toMatch(/3 to run here/);
+    const files = await cacheFiles();
+    expect(files.size).toBe(3);
+
+    for (const benchmark of ['cnn-cifar10', 'resnet50-features', 'gru-imdb']) {
+      const dataset = DatasetSchema.parse(JSON.parse(await readFile(join(project.root, 'content/results', `${benchmark}.json`), 'utf8')));
+      const row = dataset.rows.find((r) => r.framework === 'pytorch' && r.target === 'cpu' && r.mode === 'fp32')!;
+      expect(row.status).toBe('ok');
+      expect(row.entry_key).toBe(row.key);
+      // The GPU targets are declared but cannot run here: shown, never guessed.
+      expect(dataset.rows.filter((r) => r.target === 'h100').every((r) => r.status === 'not-measured')).toBe(true);
+    }
+    expect((await stat(join(project.root, 'dist/index.html'))).isFile()).toBe(true);
+
+    const datasetsBefore = await readFile(join(project.root, 'content/results/gru-imdb.json'), 'utf8');
+    const second = await build();
+    expect(second.exitCode, second.all).toBe(0);
+    expect(second.all).toMatch(/3 cached, 0 to run here/);
+    expect(second.all).toMatch(/datasets unchanged/);
+    expect(await cacheFiles()).toEqual(files);
+    expect(await readFile(join(project.root, 'content/results/gru-imdb.json'), 'utf8')).toBe(datasetsBefore);
+  }, 900_000);
+
+  test('an interrupted build keeps the cells it completed and leaves no half-written file', async () => {
+    const other = await copyProject();
+    try {
+      const child = execa(process.execPath, ['scripts/build.ts', '--profile', 'smoke', '--target', 'cpu', '--framework', 'pytorch', '--mode', 'fp32', '--no-render'], {
+        cwd: other.root,
+        all: true,
+        reject: false,
+      });
+      for await (const line of child.iterable({ from: 'all' })) {
+        if (/^\[1\/3\] .*: ok/.test(line)) child.kill('SIGINT');
+      }
+      const done = await child;
+      expect(done.exitCode, done.all).toBe(130);
+      expect(done.all).toMatch(/SIGINT: stopping the running cell/);
+      const files = await readdir(join(other.root, 'cache'), { recursive: true });
+      expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
+      expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      await other.remove();
+    }
+  }, 900_000);
+
+  test('--plan lists every cell with its status and runs nothing', async () => {
+    const planned = await build('--plan');
+    expect(planned.exitCode, planned.all).toBe(0);
+    expect(planned.all).toMatch(/cnn-cifar10\/pytorch\/cpu\/fp32\/smoke/);
+    expect(planned.all).not.toMatch(/to run here/);
+  });
+
+  test('an unknown framework is a clear error, not a crash', async () => {
+    const bad = await build('--framework', 'caffe3');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.all).toMatch(/unknown framework caffe3; declared: .*pytorch/);
+  });
+});
