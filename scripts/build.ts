@@ -127,6 +127,8 @@ async function main(): Promise<number> {
 
   if (!values['no-render']) {
     process.env.ASTRO_TELEMETRY_DISABLED = '1';
+    // The site turns its warnings (notes citing missing, failed or stale results) into errors.
+    if (values.strict) process.env.ROSETTA_STRICT = '1';
     const { build } = await import('astro');
     await build({ root });
   }

@@ -1,16 +1,22 @@
-// Runs before `npm test`: makes sure the browser the report's browser test drives is installed.
-// It is Debian's Chromium (Playwright's own browser download cannot work on these machines).
+// Runs before `npm test`: installs the Debian packages some tests drive when they are missing:
+// Chromium for the report's browser test (Playwright's own browser download cannot work on these
+// machines) and OpenSSH's server for the ssh launcher's test.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
-export const CHROMIUM = process.env.ROSETTA_CHROMIUM ?? '/usr/bin/chromium';
+const NEEDED = [
+  { path: '/usr/bin/chromium', pkg: 'chromium' },
+  { path: '/usr/sbin/sshd', pkg: 'openssh-server' },
+];
 
-if (!existsSync(CHROMIUM)) {
+const missing = NEEDED.filter(({ path }) => !existsSync(path)).map(({ pkg }) => pkg);
+if (missing.length) {
   if (process.getuid?.() !== 0) {
-    console.error(`The browser test needs Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium`);
+    console.error(`The tests need Debian's ${missing.join(', ')}. Install with: sudo apt-get install -y ${missing.join(' ')}`);
     process.exit(1);
   }
-  console.error('Installing Debian\'s chromium for the browser test (about a minute)...');
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  console.error(`Installing Debian's ${missing.join(', ')} for the tests (about a minute)...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
 }

@@ -6,13 +6,14 @@ import type { Content } from './content.ts';
 import { ensureEnvironment } from './environments.ts';
 import type { Environment } from './environments.ts';
 import { fileHasher } from './key.ts';
+import { launchFor, syncRunners } from './launch.ts';
 import type { PlannedCell } from './matrix.ts';
 import type { Reporter } from './progress.ts';
 import { formatSeconds } from './progress.ts';
 import { Interrupted, runCell } from './run.ts';
 import type { RunOutcome } from './run.ts';
 import { CACHE_ENTRY_VERSION, PROTOCOL_VERSION, SPEC_VERSION } from './schemas.ts';
-import type { CacheEntry, CellSpec, Framework } from './schemas.ts';
+import type { CacheEntry, CellSpec, Framework, Target } from './schemas.ts';
 
 export const DATA_DIR = 'data';
 export const SEED = 0;
@@ -105,6 +106,12 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
     return environment;
   };
 
+  const synced = new Map<string, Promise<void>>();
+  const syncOnce = (target: Target) => {
+    if (!synced.has(target.id)) synced.set(target.id, syncRunners(target, root));
+    return synced.get(target.id)!;
+  };
+
   const summary: ExecuteSummary = { executed: [], interrupted: false, stoppedEarly: false };
   for (const [index, cell] of cells.entries()) {
     if (options.signal?.aborted) {
@@ -115,13 +122,13 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
     reporter.cellStarted(cell.id, index + 1, cells.length);
     let outcome: RunOutcome;
     try {
-      const environment = await environmentOf(framework);
+      const target = content.targets.find((t) => t.id === cell.cell.target)!;
+      const python = target.launch.kind === 'local' ? (await environmentOf(framework)).python : null;
+      await syncOnce(target);
       outcome = await runCell({
         root,
-        python: environment.python,
-        runner: cell.runner!,
+        launch: launchFor(target, python, root, cell.runner!, framework.environment.variables),
         spec: cellSpec(cell, content),
-        variables: framework.environment.variables,
         timeoutS: cell.timeoutS,
         onProgress: reporter.progress,
         signal: options.signal,

@@ -65,7 +65,7 @@ export async function plan(root: string, content: Content, entries: CacheEntry[]
             id: cellId(cell),
             cell,
             timeoutS: benchmark.timeout_s[profile],
-            runnable: target.launch.kind === 'local',
+            runnable: target.launch.kind !== 'offline',
             current: null,
             previous: null,
             changed: [],

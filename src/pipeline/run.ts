@@ -1,9 +1,7 @@
 // Running one cell: the runner as a child process (argument array, never a shell string), speaking
 // the JSON-lines protocol of runners/README.md on stdout.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
 import { execa } from 'execa';
+import type { Launch } from './launch.ts';
 import { z } from 'zod';
 import { PROTOCOL_VERSION, ProgressEventSchema, RunnerResultSchema } from './schemas.ts';
 import type { CellSpec, ProgressEvent, RunnerResult, RunStatus } from './schemas.ts';
@@ -15,10 +13,8 @@ const KILL_GRACE_MS = 5_000;
 
 export interface RunRequest {
   root: string;
-  python: string;
-  runner: string;
+  launch: Launch;
   spec: CellSpec;
-  variables: Record<string, string>;
   timeoutS: number;
   onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
@@ -58,18 +54,14 @@ export function parseLine(line: string): Line {
 }
 
 export async function runCell(request: RunRequest): Promise<RunOutcome> {
-  const { root, spec } = request;
-  const scratch = await mkdtemp(join(tmpdir(), 'rosetta-cell-'));
-  const specPath = join(scratch, 'cell.json');
-  await writeFile(specPath, JSON.stringify(spec, null, 2));
-  const args = [request.runner, '--cell', specPath];
-  const command = [relative(root, request.python), request.runner, '--cell', 'cell.json'];
+  const { root, spec, launch } = request;
   const started = new Date();
 
-  const child = execa(request.python, args, {
+  // The spec goes to the runner's standard input (`--cell -`).
+  const child = execa(launch.file, launch.args, {
     cwd: root,
-    env: { ...request.variables, PYTHONPATH: join(root, 'runners'), PYTHONUNBUFFERED: '1' },
-    stdin: 'ignore',
+    env: { ...launch.env, PYTHONUNBUFFERED: '1' },
+    input: JSON.stringify(spec),
     lines: true,
     reject: false,
     timeout: request.timeoutS * 1000,
@@ -92,7 +84,6 @@ export async function runCell(request: RunRequest): Promise<RunOutcome> {
     // The child failed or was stopped; its outcome below says how.
   }
   const done = await child;
-  await rm(scratch, { recursive: true, force: true });
   if (request.signal?.aborted) throw new Interrupted(`${spec.benchmark}/${spec.framework} was interrupted`);
 
   const finished = new Date();
@@ -105,7 +96,7 @@ export async function runCell(request: RunRequest): Promise<RunOutcome> {
     started_at: started.toISOString(),
     finished_at: finished.toISOString(),
     wall_s: (finished.getTime() - started.getTime()) / 1000,
-    command,
+    command: launch.display,
   });
 
   if (done.timedOut) return outcome('timeout', `no result within the ${request.timeoutS} s timeout; the runner was stopped`);

@@ -32,7 +32,7 @@ export const FrameworkSchema = z.strictObject({
   runner_dir: z.string(),
   environment: z.strictObject({
     requirements: z.string(),
-    variables: z.record(z.string(), z.string()),
+    variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()),
   }),
   implements: z.array(id),
   unavailable_on: z.record(z.string(), z.string()),
@@ -157,6 +157,17 @@ export const RunnerResultSchema = z.strictObject({
     tf32: z.boolean().nullable(),
   }),
   notes: z.array(z.string()),
+  // The Rosetta check: the model's output on the shared probe input, from the canonical weights,
+  // against the framework-neutral NumPy reference (fp32).
+  equivalence: z
+    .strictObject({
+      max_abs_diff: z.number().nonnegative(),
+      scale: z.number().positive(),
+      tolerance: z.number().positive(),
+      passed: z.boolean(),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const RunStatusSchema = z.enum(['ok', 'failed', 'timeout', 'invalid-output', 'unavailable']);

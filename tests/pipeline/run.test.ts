@@ -10,10 +10,8 @@ const FAKES = join(import.meta.dirname, 'fake_runners');
 function run(name: string, options: { timeoutS?: number; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}) {
   return runCell({
     root: FAKES,
-    python: process.env.ROSETTA_PYTHON ?? 'python3',
-    runner: `${name}.py`,
+    launch: { file: 'python3', args: [`${name}.py`, '--cell', '-'], env: {}, display: [] },
     spec: { spec_version: SPEC_VERSION, protocol: PROTOCOL_VERSION, key: 'k', ...CELL, device: 'cpu', params: {}, data_dir: 'data', seed: 0 },
-    variables: { PYTHONPATH: FAKES },
     timeoutS: options.timeoutS ?? 30,
     onProgress: options.onProgress,
     signal: options.signal,

@@ -1,0 +1,173 @@
+// The key findings, computed from the current results: the fastest framework per benchmark,
+// target and mode, the spread between frameworks, fast-mode speed-ups and the fraction of peak.
+// Only results that are ok and current count; stale, failed and missing cells never do.
+import { byDeclaration, benchmarkOf, datasetOf, shownRows, targetOf } from './model.ts';
+import type { Report } from './model.ts';
+import { fractionOfPeak, relativeSpeed, speedup, spreadRatio } from './ratios.ts';
+import { isCurrent } from './stale.ts';
+import type { DatasetRow, Mode, Profile } from '../pipeline/schemas.ts';
+
+export type Measured = DatasetRow & { result: NonNullable<DatasetRow['result']> };
+
+export interface Group {
+  target: string;
+  profile: Profile;
+  mode: Mode;
+}
+
+export interface Timed {
+  framework: string;
+  seconds: number;
+}
+
+export interface Fastest extends Group {
+  winner: Timed;
+  runnerUp: Timed | null;
+  /** How many frameworks were measured in the group. */
+  count: number;
+}
+
+export interface Spread extends Group {
+  fastest: Timed;
+  slowest: Timed;
+  ratio: number;
+  count: number;
+}
+
+export interface Speedup {
+  framework: string;
+  target: string;
+  profile: Profile;
+  fp32: number;
+  fast: number;
+  speedup: number;
+}
+
+export interface PeakFraction extends Group {
+  framework: string;
+  precision: string;
+  achieved: number;
+  peak: number;
+  fraction: number;
+}
+
+export interface RelativeSpeed extends Group {
+  framework: string;
+  seconds: number;
+  relative: number;
+}
+
+export interface BenchmarkFindings {
+  benchmark: string;
+  /** Results that count; zero means nothing to report yet. */
+  measured: number;
+  fastest: Fastest[];
+  spreads: Spread[];
+  speedups: Speedup[];
+  peaks: PeakFraction[];
+}
+
+/** The ok, current results of a benchmark. */
+export function measuredRows(report: Report, benchmark: string): Measured[] {
+  const dataset = datasetOf(report, benchmark);
+  if (!dataset) return [];
+  return shownRows(dataset).filter((row): row is Measured => isCurrent(row, dataset));
+}
+
+const groupKey = (row: Group) => `${row.target}\u0000${row.profile}\u0000${row.mode}`;
+
+/** Results grouped by target, profile and mode, fastest first, groups in declaration order. */
+export function groups(report: Report, benchmark: string): { group: Group; rows: Measured[] }[] {
+  const byGroup = new Map<string, { group: Group; rows: Measured[] }>();
+  for (const row of measuredRows(report, benchmark)) {
+    const entry = byGroup.get(groupKey(row)) ?? { group: { target: row.target, profile: row.profile, mode: row.mode }, rows: [] };
+    entry.rows.push(row);
+    byGroup.set(groupKey(row), entry);
+  }
+  const frameworkOrder = byDeclaration(report.frameworks);
+  const targetOrder = byDeclaration(report.targets);
+  const modes = benchmarkOf(report, benchmark)?.modes ?? ['fp32', 'fast'];
+  for (const entry of byGroup.values()) {
+    entry.rows.sort((a, b) => a.result.metric.median - b.result.metric.median || frameworkOrder(a.framework, b.framework));
+  }
+  return [...byGroup.values()].sort(
+    (a, b) =>
+      targetOrder(a.group.target, b.group.target) ||
+      a.group.profile.localeCompare(b.group.profile) ||
+      modes.indexOf(a.group.mode) - modes.indexOf(b.group.mode),
+  );
+}
+
+const timed = (row: Measured): Timed => ({ framework: row.framework, seconds: row.result.metric.median });
+
+export function fastest(report: Report, benchmark: string): Fastest[] {
+  return groups(report, benchmark).map(({ group, rows }) => ({
+    ...group,
+    winner: timed(rows[0]),
+    runnerUp: rows[1] ? timed(rows[1]) : null,
+    count: rows.length,
+  }));
+}
+
+export function spreads(report: Report, benchmark: string): Spread[] {
+  return groups(report, benchmark).flatMap(({ group, rows }) => {
+    const ratio = spreadRatio(rows.map((row) => row.result.metric.median));
+    return ratio === null ? [] : [{ ...group, fastest: timed(rows[0]), slowest: timed(rows.at(-1)!), ratio, count: rows.length }];
+  });
+}
+
+export function relativeSpeeds(report: Report, benchmark: string): RelativeSpeed[] {
+  return groups(report, benchmark).flatMap(({ group, rows }) =>
+    rows.map((row) => ({
+      ...group,
+      framework: row.framework,
+      seconds: row.result.metric.median,
+      relative: relativeSpeed(row.result.metric.median, rows[0].result.metric.median),
+    })),
+  );
+}
+
+/** fp32 time over fast time, for every framework and target measured in both modes. */
+export function fastSpeedups(report: Report, benchmark: string): Speedup[] {
+  const rows = measuredRows(report, benchmark);
+  const frameworkOrder = byDeclaration(report.frameworks);
+  const targetOrder = byDeclaration(report.targets);
+  return rows
+    .filter((row) => row.mode === 'fp32')
+    .flatMap((fp32) => {
+      const fast = rows.find((row) => row.mode === 'fast' && row.framework === fp32.framework && row.target === fp32.target && row.profile === fp32.profile);
+      if (!fast) return [];
+      const [a, b] = [fp32.result.metric.median, fast.result.metric.median];
+      return [{ framework: fp32.framework, target: fp32.target, profile: fp32.profile, fp32: a, fast: b, speedup: speedup(a, b) }];
+    })
+    .sort((a, b) => targetOrder(a.target, b.target) || b.speedup - a.speedup || frameworkOrder(a.framework, b.framework));
+}
+
+/** Achieved FLOP/s over the target's peak, where both the FLOP count and the peak are known. */
+export function peakFractions(report: Report, benchmark: string): PeakFraction[] {
+  const spec = benchmarkOf(report, benchmark);
+  if (!spec) return [];
+  return groups(report, benchmark).flatMap(({ group, rows }) => {
+    const target = targetOf(report, group.target);
+    if (!target) return [];
+    return rows.flatMap((row) => {
+      const peak = fractionOfPeak(row.result.throughput.median, spec, target, row.mode);
+      return peak ? [{ ...group, framework: row.framework, ...peak }] : [];
+    });
+  });
+}
+
+export function benchmarkFindings(report: Report, benchmark: string): BenchmarkFindings {
+  return {
+    benchmark,
+    measured: measuredRows(report, benchmark).length,
+    fastest: fastest(report, benchmark),
+    spreads: spreads(report, benchmark),
+    speedups: fastSpeedups(report, benchmark),
+    peaks: peakFractions(report, benchmark),
+  };
+}
+
+export function findings(report: Report): BenchmarkFindings[] {
+  return report.benchmarks.map((benchmark) => benchmarkFindings(report, benchmark.id));
+}
