@@ -1,8 +1,9 @@
 // Reads and validates the declared matrix (content/benchmarks, content/frameworks, content/targets).
-import { readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from './errors.ts';
+import { runnerPath } from './key.ts';
 import { BenchmarkSchema, FrameworkSchema, TargetSchema } from './schemas.ts';
 import type { Benchmark, Framework, Target } from './schemas.ts';
 
@@ -36,7 +37,7 @@ async function loadFolder<T>(dir: string, schema: z.ZodType<T>): Promise<T[]> {
 export async function loadContent(root: string): Promise<Content> {
   const dir = join(root, 'content');
   const content = {
-    benchmarks: await loadFolder(join(dir, 'benchmarks'), BenchmarkSchema),
+    benchmarks: (await loadFolder(join(dir, 'benchmarks'), BenchmarkSchema)).sort((a, b) => a.order - b.order),
     frameworks: await loadFolder(join(dir, 'frameworks'), FrameworkSchema),
     targets: await loadFolder(join(dir, 'targets'), TargetSchema),
   };
@@ -49,6 +50,12 @@ export async function loadContent(root: string): Promise<Content> {
     }
     for (const target of Object.keys(framework.unavailable_on)) {
       if (!targetIds.has(target)) throw new UserError(`framework ${framework.id}: unknown target "${target}" in unavailable_on`);
+    }
+    const files = [framework.environment.requirements, ...framework.implements.map((benchmark) => runnerPath(framework, benchmark))];
+    for (const file of files) {
+      await access(join(root, file)).catch(() => {
+        throw new UserError(`framework ${framework.id} needs ${file}, which does not exist (content/frameworks/${framework.id}.json)`);
+      });
     }
   }
   return content;

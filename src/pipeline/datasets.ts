@@ -12,7 +12,7 @@ import type { CacheEntry, Dataset, DatasetRow } from './schemas.ts';
 
 export const RESULTS_DIR = 'content/results';
 
-type FromEntry = Pick<DatasetRow, 'result' | 'entry_key' | 'inputs' | 'finished_at' | 'command'>;
+type FromEntry = Pick<DatasetRow, 'result' | 'entry_key' | 'inputs' | 'started_at' | 'finished_at' | 'wall_s' | 'command'>;
 
 function fromEntry(entry: CacheEntry): FromEntry {
   let result = null;
@@ -20,11 +20,12 @@ function fromEntry(entry: CacheEntry): FromEntry {
     const { protocol: _protocol, event: _event, ...rest } = entry.result;
     result = rest;
   }
-  return { result, entry_key: entry.key, inputs: entry.inputs, finished_at: entry.finished_at, command: entry.command };
+  const { key: entry_key, inputs, started_at, finished_at, wall_s, command } = entry;
+  return { result, entry_key, inputs, started_at, finished_at, wall_s, command };
 }
 
 export function datasetRow(planned: PlannedCell, content: Content): DatasetRow {
-  const empty = { result: null, entry_key: null, inputs: null, finished_at: null, command: null, stderr_tail: [], stale_inputs: [] };
+  const empty = { result: null, entry_key: null, inputs: null, started_at: null, finished_at: null, wall_s: null, command: null, stderr_tail: [], stale_inputs: [] };
   const row = { ...planned.cell, key: planned.key, reason: planned.reason, ...empty };
   if (planned.status === 'unsupported' || planned.status === 'unavailable') return { ...row, status: planned.status };
   if (planned.status === 'cached') return { ...row, status: 'ok', ...fromEntry(planned.current!) };

@@ -14,6 +14,8 @@ const Params = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()
 
 export const BenchmarkSchema = z.strictObject({
   id,
+  // Position in the report (the spec's order).
+  order: z.int(),
   title: z.string(),
   kind: z.enum(['training', 'inference']),
   summary: z.string(),
@@ -216,7 +218,9 @@ export const DatasetRowSchema = z.strictObject({
   result: RunnerResultSchema.omit({ protocol: true, event: true }).nullable(),
   // The inputs of entry_key, so a reader can recompute the key.
   inputs: KeyInputsSchema.nullable(),
+  started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  wall_s: z.number().nullable(),
   command: z.array(z.string()).nullable(),
 });
 

@@ -4,8 +4,8 @@
 import { byDeclaration, benchmarkOf, datasetOf, shownRows, targetOf } from './model.ts';
 import type { Report } from './model.ts';
 import { fractionOfPeak, relativeSpeed, speedup, spreadRatio } from './ratios.ts';
-import { isCurrent } from './stale.ts';
-import type { DatasetRow, Mode, Profile } from '../pipeline/schemas.ts';
+import { isCurrent, shownStatus } from './stale.ts';
+import type { CellStatus, DatasetRow, Mode, Profile } from '../pipeline/schemas.ts';
 
 export type Measured = DatasetRow & { result: NonNullable<DatasetRow['result']> };
 
@@ -23,6 +23,8 @@ export interface Timed {
 export interface Fastest extends Group {
   winner: Timed;
   runnerUp: Timed | null;
+  /** The runner-up's time over the winner's: how many times as fast the winner is. */
+  margin: number | null;
   /** How many frameworks were measured in the group. */
   count: number;
 }
@@ -105,6 +107,7 @@ export function fastest(report: Report, benchmark: string): Fastest[] {
     ...group,
     winner: timed(rows[0]),
     runnerUp: rows[1] ? timed(rows[1]) : null,
+    margin: rows[1] ? speedup(rows[1].result.metric.median, rows[0].result.metric.median) : null,
     count: rows.length,
   }));
 }
@@ -170,4 +173,39 @@ export function benchmarkFindings(report: Report, benchmark: string): BenchmarkF
 
 export function findings(report: Report): BenchmarkFindings[] {
   return report.benchmarks.map((benchmark) => benchmarkFindings(report, benchmark.id));
+}
+
+export interface Headline {
+  /** The largest spread between frameworks in any group. */
+  largestSpread: Spread | null;
+  /** The smallest and largest fast-mode speed-ups. */
+  speedupRange: { lowest: Speedup; highest: Speedup } | null;
+  /** The highest fraction of peak reached. */
+  bestPeak: PeakFraction | null;
+}
+
+/** The one-line-each summary of a benchmark's findings. */
+export function headline(found: BenchmarkFindings): Headline {
+  const pick = <T>(items: T[], better: (a: T, b: T) => boolean): T | null => items.reduce<T | null>((best, item) => (best === null || better(item, best) ? item : best), null);
+  const lowest = pick(found.speedups, (a, b) => a.speedup < b.speedup);
+  const highest = pick(found.speedups, (a, b) => a.speedup > b.speedup);
+  return {
+    largestSpread: pick(found.spreads, (a, b) => a.ratio > b.ratio),
+    speedupRange: lowest && highest ? { lowest, highest } : null,
+    bestPeak: pick(found.peaks, (a, b) => a.fraction > b.fraction),
+  };
+}
+
+/** How many shown cells have each status, over all benchmarks (stale detection included). */
+export function statusCounts(report: Report): { total: number; counts: Partial<Record<CellStatus, number>> } {
+  const counts: Partial<Record<CellStatus, number>> = {};
+  let total = 0;
+  for (const dataset of report.datasets) {
+    for (const row of shownRows(dataset)) {
+      const status = shownStatus(row, dataset);
+      counts[status] = (counts[status] ?? 0) + 1;
+      total += 1;
+    }
+  }
+  return { total, counts };
 }

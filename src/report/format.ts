@@ -64,7 +64,7 @@ export function redactPaths(text: string, folders: Record<string, string> = mach
     .sort(([a], [b]) => b.length - a.length);
   for (const [folder, replacement] of byLength) {
     const escaped = folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    out = out.replace(new RegExp(`${escaped}(?=/|\\b|$)`, 'g'), replacement);
+    out = out.replace(new RegExp(`${escaped}(?![\\w.-])`, 'g'), () => replacement);
   }
   return out;
 }

@@ -1,7 +1,6 @@
 // The report's input as plain data (what src/report/collections.ts reads from the content
 // collections) and the lookups every derivation shares.
-import { cellId } from '../pipeline/matrix.ts';
-import type { Benchmark, CellId, Dataset, DatasetRow, Framework, Mode, Profile, Target } from '../pipeline/schemas.ts';
+import type { Benchmark, Dataset, DatasetRow, Framework, Mode, Profile, Target } from '../pipeline/schemas.ts';
 
 export interface Report {
   benchmarks: Benchmark[];
@@ -50,9 +49,6 @@ export function frameworkIds(report: Report, rows: DatasetRow[]): string[] {
   return [...new Set(rows.map((row) => row.framework))].sort(byDeclaration(report.frameworks));
 }
 
-/** The pipeline's cell id, e.g. "cnn-cifar10/pytorch/cpu/fp32/cpu": the address notes use. */
-export const cellAddress: (cell: CellId) => string = cellId;
-
 export interface Address {
   benchmark: string;
   framework: string;
@@ -62,7 +58,10 @@ export interface Address {
   profile?: Profile;
 }
 
-/** Parses "benchmark/framework/target/mode[/profile]"; null when it is not one. */
+/**
+ * Parses a cell address as notes write it: the pipeline's cell id with the profile optional,
+ * "benchmark/framework/target/mode[/profile]". Null when the text is not one.
+ */
 export function parseAddress(text: string): Address | null {
   const parts = text.trim().split('/');
   if (parts.length < 4 || parts.length > 5 || parts.some((part) => !part)) return null;

@@ -1,0 +1,31 @@
+// The Rosetta stone: which runner files a benchmark has, and how long each is.
+import { runnerPath } from '../pipeline/key.ts';
+import type { Framework } from '../pipeline/schemas.ts';
+
+export interface RunnerSource {
+  framework: string;
+  /** Repository path, e.g. runners/pytorch/cnn_cifar10.py. */
+  path: string;
+  source: string;
+}
+
+export interface LineCounts {
+  lines: number;
+  /** Lines that are neither blank nor only a comment. */
+  code: number;
+}
+
+export function lineCounts(source: string): LineCounts {
+  const lines = source.replace(/\n$/, '').split('\n');
+  const code = lines.filter((line) => line.trim() !== '' && !line.trim().startsWith('#')).length;
+  return { lines: source === '' ? 0 : lines.length, code };
+}
+
+/** The runners of one benchmark that exist, in the order of the frameworks given. */
+export function benchmarkRunners(frameworks: Framework[], benchmark: string, sources: RunnerSource[]): RunnerSource[] {
+  return frameworks.flatMap((framework) => {
+    const path = runnerPath(framework, benchmark);
+    const found = sources.find((source) => source.path === path);
+    return found ? [{ ...found, framework: framework.id }] : [];
+  });
+}

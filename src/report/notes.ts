@@ -1,0 +1,158 @@
+// The analysis notes' data-bound components (<Metric>, <Ratio>, <Fastest>) and the build-time
+// check of what they cite: a note that cites a result that is missing, failed or stale makes the
+// build warn, or fail under strict mode (ROSETTA_STRICT=1, set by `npm run build -- --strict`).
+import { fastest } from './findings.ts';
+import type { Fastest, Measured } from './findings.ts';
+import { STATUS_LABELS, formatChecksum, formatPercent, formatRange, formatWithUnit } from './format.ts';
+import { datasetOf, findRow, parseAddress } from './model.ts';
+import type { Report } from './model.ts';
+import { isCurrent, shownStatus, staleness } from './stale.ts';
+import type { DatasetRow } from '../pipeline/schemas.ts';
+
+/** What <Metric show="..."> can print from one result. */
+export const METRIC_FIELDS = ['median', 'range', 'throughput', 'accuracy', 'checksum', 'warmup'] as const;
+export type MetricField = (typeof METRIC_FIELDS)[number];
+
+export type Resolved = { ok: true; row: Measured } | { ok: false; row: DatasetRow | null; problem: string };
+
+/** Finds the result a note cites; when it cannot be used, says why. */
+export function resolveCell(report: Report, text: string): Resolved {
+  const address = parseAddress(text);
+  if (!address) return { ok: false, row: null, problem: `"${text}" is not a cell address (benchmark/framework/target/mode[/profile])` };
+  const dataset = datasetOf(report, address.benchmark);
+  if (!dataset) return { ok: false, row: null, problem: `there are no results for ${address.benchmark} yet` };
+  const row = findRow(report, address);
+  if (!row) return { ok: false, row: null, problem: `${text} is not a cell of the ${address.benchmark} dataset` };
+  if (isCurrent(row, dataset)) return { ok: true, row };
+  const status = shownStatus(row, dataset);
+  const why = status === 'stale' ? staleness(row, dataset).reasons.join('; ') : row.reason;
+  return { ok: false, row, problem: `${text} is ${STATUS_LABELS[status]}${why ? ` (${why})` : ''}` };
+}
+
+export function metricValue(row: Measured, field: MetricField): number | [number, number] | null {
+  const { result } = row;
+  switch (field) {
+    case 'median':
+      return result.metric.median;
+    case 'range':
+      return [result.metric.min, result.metric.max];
+    case 'throughput':
+      return result.throughput.median;
+    case 'accuracy':
+      return result.accuracy;
+    case 'checksum':
+      return result.checksum;
+    case 'warmup':
+      return result.warmup_s;
+  }
+}
+
+export type FastestResolved = { ok: true; fastest: Fastest } | { ok: false; problem: string };
+
+export function resolveFastest(report: Report, benchmark: string, target: string, mode: string): FastestResolved {
+  const found = fastest(report, benchmark).find((group) => group.target === target && group.mode === mode);
+  return found ? { ok: true, fastest: found } : { ok: false, problem: `${benchmark} has no current result on ${target} in ${mode} mode` };
+}
+
+export interface Citation {
+  component: string;
+  attributes: Record<string, string>;
+}
+
+/** The data-bound components an MDX source uses, with their (string) attributes. */
+export function citations(source: string): Citation[] {
+  const found: Citation[] = [];
+  for (const match of source.matchAll(/<(Metric|Ratio|Fastest)\b([^>]*?)\/?>/gs)) {
+    const attributes = Object.fromEntries([...match[2].matchAll(/([\w-]+)=(?:"([^"]*)"|'([^']*)')/g)].map((a) => [a[1], a[2] ?? a[3]]));
+    found.push({ component: match[1], attributes });
+  }
+  return found;
+}
+
+export interface NoteProblem {
+  /** The note's file, e.g. content/article/notes/cnn-cifar10.mdx. */
+  where: string;
+  citation: string;
+  problem: string;
+}
+
+function citationText(citation: Citation): string {
+  return `<${citation.component} ${Object.entries(citation.attributes)
+    .map(([name, value]) => `${name}="${value}"`)
+    .join(' ')} />`;
+}
+
+/** Every citation of a note that does not resolve to a current result, each problem once. */
+export function checkNote(report: Report, file: string, source: string): NoteProblem[] {
+  const problems = citations(source).flatMap((citation) => {
+    const problem = (text: string) => ({ where: file, citation: citationText(citation), problem: text });
+    const { attributes: a } = citation;
+    if (citation.component === 'Fastest') {
+      const resolved = resolveFastest(report, a.benchmark ?? '', a.target ?? '', a.mode ?? '');
+      return resolved.ok ? [] : [problem(resolved.problem)];
+    }
+    const cells = citation.component === 'Ratio' ? [a.cell, a.over] : [a.cell];
+    return cells.flatMap((cell) => {
+      if (cell === undefined) return [problem(`${citation.component} needs ${citation.component === 'Ratio' ? 'cell and over' : 'a cell'}`)];
+      const resolved = resolveCell(report, cell);
+      if (!resolved.ok) return [problem(resolved.problem)];
+      const field = (a.show ?? 'median') as MetricField;
+      if (citation.component === 'Metric' && !METRIC_FIELDS.includes(field)) return [problem(`show="${a.show}" is not one of ${METRIC_FIELDS.join(', ')}`)];
+      if (citation.component === 'Metric' && metricValue(resolved.row, field) === null) return [problem(`${cell} has no ${field}`)];
+      return [];
+    });
+  });
+  return [...new Map(problems.map((p) => [`${p.citation}\u0000${p.problem}`, p])).values()];
+}
+
+export function describeProblem(problem: NoteProblem): string {
+  return `${problem.where}: ${problem.citation} cites a result that cannot be shown: ${problem.problem}`;
+}
+
+/** Prints each problem as a warning, or throws them all together under strict mode. */
+export function enforceNotes(problems: NoteProblem[], strict: boolean, warn: (message: string) => void = console.warn): void {
+  if (problems.length === 0) return;
+  const lines = problems.map(describeProblem);
+  if (strict) {
+    throw new Error(`${problems.length} citation(s) in the analysis notes point at results that are missing, failed or stale (strict mode):\n${lines.join('\n')}`);
+  }
+  for (const line of lines) warn(`warning: ${line}`);
+}
+
+/** A cited value as the sentence shows it: "20 s", "61.3%", "4,120 images/s". */
+export function formatMetric(row: Measured, field: MetricField): string | null {
+  const value = metricValue(row, field);
+  if (value === null) return null;
+  const { result } = row;
+  if (Array.isArray(value)) return formatRange(value[0], value[1], result.metric.unit);
+  switch (field) {
+    case 'throughput':
+      return formatWithUnit(value, result.throughput.unit);
+    case 'accuracy':
+      return formatPercent(value);
+    case 'checksum':
+      return formatChecksum(value);
+    case 'warmup':
+      return formatWithUnit(value, 's');
+    default:
+      return formatWithUnit(value, result.metric.unit);
+  }
+}
+
+export interface ArticleSource {
+  /** The file, relative to the project root. */
+  file: string;
+  source: string;
+  /** For an analysis note: the benchmark whose section shows it. */
+  benchmark?: string;
+}
+
+/** Checks every prose section and note: their citations, and that each note has a section. */
+export function checkArticle(report: Report, sources: ArticleSource[]): NoteProblem[] {
+  return sources.flatMap(({ file, source, benchmark }) => [
+    ...(benchmark !== undefined && !report.benchmarks.some((b) => b.id === benchmark)
+      ? [{ where: file, citation: `benchmark: ${benchmark}`, problem: 'there is no such benchmark, so no section shows this note' }]
+      : []),
+    ...checkNote(report, file, source),
+  ]);
+}

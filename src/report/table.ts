@@ -1,0 +1,90 @@
+// The results table of one benchmark: frameworks as rows, targets x modes as columns, and the
+// reasons of the cells that are not ok as numbered notes under the table (one note per distinct
+// reason, so twelve "not measured yet" cells do not repeat the same sentence twelve times).
+import { benchmarkOf, byDeclaration, datasetOf, frameworkIds, frameworkName, shownRows, targetLabel } from './model.ts';
+import type { Report } from './model.ts';
+import { STATUS_LABELS } from './format.ts';
+import { shownStatus, staleness } from './stale.ts';
+import type { CellStatus, DatasetRow, Mode, Profile } from '../pipeline/schemas.ts';
+
+export interface Column {
+  target: string;
+  profile: Profile;
+  mode: Mode;
+}
+
+export interface ColumnGroup {
+  target: string;
+  label: string;
+  profile: Profile;
+  span: number;
+}
+
+export interface TableCell {
+  column: Column;
+  /** Null only if the dataset lacks the cell (the pipeline always writes the whole matrix). */
+  row: DatasetRow | null;
+  status: CellStatus | null;
+  /** 1-based number of the note that says why, for cells that are not ok. */
+  note: number | null;
+}
+
+export interface TableRow {
+  framework: string;
+  name: string;
+  cells: TableCell[];
+}
+
+export interface ResultsTable {
+  benchmark: string;
+  groups: ColumnGroup[];
+  columns: Column[];
+  rows: TableRow[];
+  notes: string[];
+}
+
+/** Why a cell is not ok, as its note reads; null for ok cells and for cells with nothing to say. */
+export function cellNote(row: DatasetRow, status: CellStatus, specVersion: number): string | null {
+  if (status === 'ok') return null;
+  const reasons = status === 'stale' ? staleness(row, { spec_version: specVersion }).reasons : row.reason ? [row.reason] : [];
+  if (reasons.length === 0) return null;
+  const text = reasons.join('; ');
+  // Reasons such as "not measured yet: ..." already say the status.
+  return text.toLowerCase().startsWith(STATUS_LABELS[status]) ? text : `${STATUS_LABELS[status]}: ${text}`;
+}
+
+/** Null when the benchmark has no dataset yet. */
+export function resultsTable(report: Report, benchmark: string): ResultsTable | null {
+  const dataset = datasetOf(report, benchmark);
+  if (!dataset) return null;
+  const rows = shownRows(dataset);
+  const modes = benchmarkOf(report, benchmark)?.modes ?? [...new Set(rows.map((row) => row.mode))];
+  const targetOrder = byDeclaration(report.targets);
+  const places = [...new Map(rows.map((row) => [`${row.target}/${row.profile}`, { target: row.target, profile: row.profile }])).values()].sort(
+    (a, b) => targetOrder(a.target, b.target) || a.profile.localeCompare(b.profile),
+  );
+  const columns = places.flatMap((place) => modes.map((mode) => ({ ...place, mode })));
+  const groups = places.map((place) => ({ ...place, label: targetLabel(report, place.target), span: modes.length }));
+
+  const notes: string[] = [];
+  const noteNumber = (text: string | null) => {
+    if (text === null) return null;
+    if (!notes.includes(text)) notes.push(text);
+    return notes.indexOf(text) + 1;
+  };
+  return {
+    benchmark,
+    groups,
+    columns,
+    notes,
+    rows: frameworkIds(report, rows).map((framework) => ({
+      framework,
+      name: frameworkName(report, framework),
+      cells: columns.map((column) => {
+        const row = rows.find((r) => r.framework === framework && r.target === column.target && r.profile === column.profile && r.mode === column.mode) ?? null;
+        const status = row ? shownStatus(row, dataset) : null;
+        return { column, row, status, note: row && status ? noteNumber(cellNote(row, status, dataset.spec_version)) : null };
+      }),
+    })),
+  };
+}

@@ -1,0 +1,195 @@
+// The report in a real browser: builds the site against the fixture datasets under a non-root base
+// path, serves it on 127.0.0.1 and checks it in headless Chromium (Debian's package) at a phone and
+// a desktop width. Screenshots go to .tmp/screenshots/.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { serveStatic } from './static-server.ts';
+import type { StaticServer } from './static-server.ts';
+import { FIXTURES, ROOT } from './fixture-report.ts';
+
+const BASE = '/rosetta-bench/';
+const SCREENSHOTS = join(ROOT, '.tmp', 'screenshots');
+const WIDTHS = [390, 1280];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let outDir: string;
+let server: StaticServer;
+let browser: Browser;
+let cleanup: () => Promise<void> = async () => {};
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** Opens a page that records console errors, page errors and failed requests. */
+async function open(width: number, path = '', javaScriptEnabled = true): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  const response = await page.goto(server.url + path);
+  expect(response?.status()).toBe(200);
+  return { page, problems };
+}
+
+// Astro's build, run in its own process as `npm run build` would, with the output and Astro's cache
+// in a temporary folder (tests that build the real site at the same time keep theirs).
+const BUILD = `const { build } = await import('astro');
+await build({ root: process.cwd(), outDir: process.env.OUT_DIR, cacheDir: process.env.CACHE_DIR, logLevel: 'warn' });`;
+
+beforeAll(async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'rosetta-site-'));
+  outDir = join(scratch, 'dist');
+  cleanup = () => rm(scratch, { recursive: true, force: true });
+  const started = performance.now();
+  await promisify(execFile)(process.execPath, ['--input-type=module', '--eval', BUILD], {
+    cwd: ROOT,
+    env: {
+      // Without the variables vitest sets for itself (MODE, BASE_URL, NODE_ENV=test, ...).
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(VITEST|VITE_|MODE$|BASE_URL$|DEV$|PROD$|SSR$|TEST$|NODE_ENV$)/.test(name))),
+      OUT_DIR: outDir,
+      CACHE_DIR: join(scratch, 'astro-cache'),
+      ASTRO_TELEMETRY_DISABLED: '1',
+      ROSETTA_BASE: BASE,
+      ROSETTA_SITE: 'https://example.org',
+      ROSETTA_RESULTS_DIR: join(FIXTURES, 'results'),
+      ROSETTA_FRAMEWORKS_DIR: join(FIXTURES, 'frameworks'),
+      ROSETTA_STRICT: '',
+    },
+    maxBuffer: 50_000_000,
+  });
+  const files = await filesUnder(outDir);
+  const bytes = (await Promise.all(files.map((file) => stat(file)))).reduce((sum, info) => sum + info.size, 0);
+  console.log(`fixture site: astro build ${((performance.now() - started) / 1000).toFixed(1)} s, ${files.length} files, ${(bytes / 1024).toFixed(0)} KiB`);
+  server = await serveStatic(outDir, BASE);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  await mkdir(SCREENSHOTS, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await cleanup();
+});
+
+describe('the report in a browser, under a non-root base path', { timeout: 60_000 }, () => {
+  for (const width of WIDTHS) {
+    test(`at ${width} px every benchmark section shows its table and a visible chart, without console errors`, async () => {
+      const { page, problems } = await open(width);
+      const sections = page.locator('section.benchmark');
+      expect(await sections.count()).toBe(3);
+      for (const section of await sections.all()) {
+        await expect.poll(() => section.locator('table.results').isVisible()).toBe(true);
+        expect(await section.locator('table.results thead th[scope="col"]').count()).toBeGreaterThan(1);
+        expect(await section.locator('table.results tbody th[scope="row"]').count()).toBeGreaterThan(0);
+        const chart = section.locator('figure.chart svg[role="img"]').first();
+        await chart.scrollIntoViewIfNeeded();
+        const box = await chart.boundingBox();
+        expect(box?.width).toBeGreaterThan(200);
+        expect(box!.x + box!.width).toBeLessThanOrEqual(width + 1);
+        expect(await chart.locator('title').textContent()).toBeTruthy();
+      }
+      // The page itself never scrolls sideways; wide tables scroll inside their frame.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      await page.screenshot({ path: join(SCREENSHOTS, `article-${width}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    });
+
+    test(`at ${width} px a result's provenance link resolves to its cell page`, async () => {
+      const { page, problems } = await open(width);
+      const link = page.locator('#cnn-cifar10 table.results a.value').first();
+      const href = await link.getAttribute('href');
+      expect(href).toMatch(new RegExp(`^${BASE}results/cnn-cifar10/`));
+      await link.click();
+      await page.waitForURL(`**${href}`);
+      await expect.poll(() => page.locator('h1').textContent()).toContain('CNN on CIFAR-10');
+      for (const heading of ['Every repeat', 'Environment', 'Reproduce this cell', 'Cache entry']) {
+        expect(await page.getByRole('heading', { name: heading }).count()).toBe(1);
+      }
+      expect(await page.locator('pre code').first().textContent()).toMatch(/^npm run build -- --benchmark cnn-cifar10 --framework /);
+      await page.screenshot({ path: join(SCREENSHOTS, `cell-${width}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    });
+  }
+
+  test('at 1280 px the code viewer shows the two frameworks the reader picks, side by side', async () => {
+    const { page, problems } = await open(1280, 'code/cnn-cifar10/');
+    const pane = (framework: string) => page.locator(`#pane-${framework}`);
+    await expect.poll(() => pane('jax').isVisible()).toBe(true);
+    expect(await pane('keras-jax').isVisible()).toBe(true);
+    expect(await pane('pytorch').isVisible()).toBe(false);
+    await page.selectOption('select[data-side="right"]', 'pytorch');
+    await expect.poll(() => pane('pytorch').isVisible()).toBe(true);
+    expect(await pane('keras-jax').isVisible()).toBe(false);
+    const [left, right] = [await pane('jax').boundingBox(), await pane('pytorch').boundingBox()];
+    expect(left!.x).toBeLessThan(right!.x);
+    expect(Math.abs(left!.y - right!.y)).toBeLessThan(2);
+    expect(await pane('pytorch').locator('pre.astro-code span[style]').count()).toBeGreaterThan(10);
+    await page.screenshot({ path: join(SCREENSHOTS, 'code-1280.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  test('at 390 px the code viewer switches frameworks with tabs, one at a time', async () => {
+    const { page, problems } = await open(390, 'code/cnn-cifar10/');
+    const tab = (name: string) => page.getByRole('tab', { name });
+    await expect.poll(() => tab('PyTorch').isVisible()).toBe(true);
+    expect(await page.locator('.code-pane:visible').count()).toBe(1);
+    expect(await page.locator('select[data-side="left"]').isVisible()).toBe(false);
+    await tab('PyTorch').click();
+    await expect.poll(() => page.locator('#pane-pytorch').isVisible()).toBe(true);
+    expect(await page.locator('.code-pane:visible').count()).toBe(1);
+    expect(await tab('PyTorch').getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(SCREENSHOTS, 'code-390.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  test('without JavaScript the code viewer shows every runner', async () => {
+    const { page, problems } = await open(1280, 'code/cnn-cifar10/', false);
+    expect(await page.locator('.code-pane:visible').count()).toBe(3);
+    expect(problems).toEqual([]);
+  });
+
+  test('every internal link of the article resolves under the base path', async () => {
+    const { page } = await open(1280);
+    const hrefs = await page.locator('a[href]').evaluateAll((links) => links.map((link) => link.getAttribute('href')!));
+    const internal = [...new Set(hrefs.filter((href) => !/^[a-z]+:/.test(href) && !href.startsWith('#')).map((href) => href.split('#')[0]))];
+    expect(internal.length).toBeGreaterThan(20);
+    for (const href of internal) {
+      expect(href.startsWith(BASE), `${href} ignores the base path`).toBe(true);
+      const response = await fetch(new URL(href, server.url));
+      expect(response.status, href).toBe(200);
+    }
+    expect(server.notFound).toEqual([]);
+  });
+
+  test("no path of the build machine appears in the built site", async () => {
+    for (const file of await filesUnder(outDir)) {
+      const text = await readFile(file, 'utf8');
+      expect(text.includes(ROOT), `${file} contains ${ROOT}`).toBe(false);
+    }
+  });
+});

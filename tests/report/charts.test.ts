@@ -1,0 +1,66 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import { makeAccessible, prefixIds, renderSvg } from '../../src/report/chart-svg.ts';
+import { benchmarkCharts, parityChart, peakChart, timeChart } from '../../src/report/charts.ts';
+import type { Report } from '../../src/report/model.ts';
+import { checksumDeviation, median } from '../../src/report/ratios.ts';
+import { fixtureReport } from './fixture-report.ts';
+
+let report: Report;
+beforeAll(async () => {
+  report = await fixtureReport();
+});
+
+const values = (spec: unknown) => (spec as { data: { values: Record<string, unknown>[] } }).data.values;
+
+describe('chart specs', () => {
+  test('every benchmark has the four charts, each with a title and a text alternative', () => {
+    for (const benchmark of report.benchmarks) {
+      const charts = benchmarkCharts(report, benchmark.id);
+      expect(charts.map((c) => c.id)).toEqual(['time', 'relative', 'parity', 'peak']);
+      for (const chart of charts) {
+        expect(chart.title).toBeTruthy();
+        expect(chart.description.length).toBeGreaterThan(40);
+        expect(chart.spec === null).toBe(chart.empty !== null);
+      }
+    }
+  });
+
+  test('the time chart plots current results only, one panel per target and profile', () => {
+    const chart = timeChart(report, 'cnn-cifar10');
+    const points = values(chart.spec);
+    expect(points).toHaveLength(14);
+    expect(new Set(points.map((p) => p.panel))).toEqual(new Set(['CPU (build machine) · cpu profile', 'NVIDIA H100 SXM · full profile', 'NVIDIA H200 · full profile']));
+    expect(chart.description).toContain('NVIDIA H100 SXM · full profile, fp32: JAX 24 s, PyTorch 30 s, Keras 3 (JAX backend) 36 s.');
+  });
+
+  test('parity is accuracy for training and the checksum difference from the fp32 median for inference', () => {
+    expect(values(parityChart(report, 'gru-imdb').spec)[0]).toHaveProperty('accuracy');
+    const deviations = values(parityChart(report, 'resnet50-features').spec).map((p) => p.deviation as number);
+    expect(Math.min(...deviations.map(Math.abs))).toBe(0);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([1, 2, 3, 4])).toBe(2.5);
+    expect(checksumDeviation(1001, 1000)).toBeCloseTo(0.001);
+  });
+
+  test('a chart with nothing to show says why instead of drawing an empty frame', () => {
+    expect(peakChart(report, 'gru-imdb')).toMatchObject({ spec: null, empty: expect.stringContaining('no FLOP count') });
+    expect(timeChart({ ...report, datasets: [] }, 'gru-imdb')).toMatchObject({ spec: null, empty: expect.any(String) });
+  });
+});
+
+describe('static SVG', () => {
+  test('renders with a role, a title and a description, and ids unique to the chart', async () => {
+    const chart = timeChart(report, 'gru-imdb');
+    const svg = await renderSvg(chart.spec!, { id: 'gru-time', title: chart.title, description: 'A <test> & more' });
+    expect(svg).toMatch(/^<svg[^>]* role="img" aria-labelledby="gru-time-title" aria-describedby="gru-time-desc">/);
+    expect(svg).toContain('<desc id="gru-time-desc">A &lt;test&gt; &amp; more</desc>');
+    expect(svg).toContain('PyTorch');
+  });
+
+  test('prefixing ids keeps references consistent', () => {
+    expect(prefixIds('<clipPath id="clip1"/><g clip-path="url(#clip1)"/>', 'c')).toBe('<clipPath id="c-clip1"/><g clip-path="url(#c-clip1)"/>');
+    expect(makeAccessible('<svg width="1"><g/></svg>', 'x', 't', 'd')).toBe(
+      '<svg width="1" role="img" aria-labelledby="x-title" aria-describedby="x-desc"><title id="x-title">t</title><desc id="x-desc">d</desc><g/></svg>',
+    );
+  });
+});

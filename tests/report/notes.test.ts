@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { Report } from '../../src/report/model.ts';
+import { checkArticle, checkNote, citations, enforceNotes, formatMetric, resolveCell } from '../../src/report/notes.ts';
+import { fixtureReport } from './fixture-report.ts';
+
+let report: Report;
+beforeAll(async () => {
+  report = await fixtureReport();
+});
+
+const NOTE = `A sentence with <Metric cell="cnn-cifar10/pytorch/cpu/fp32" /> in it.
+
+Then a failed one <Metric cell="cnn-cifar10/keras-jax/h100/fast" />, a stale one
+<Ratio cell="cnn-cifar10/keras-jax/cpu/fast" over="cnn-cifar10/keras-jax/cpu/fp32" />,
+and <Fastest benchmark="cnn-cifar10" target="h100" mode="fast" show="name" />.`;
+
+describe('data-bound citations in notes', () => {
+  test('are found with their attributes, across line breaks', () => {
+    expect(citations(NOTE)).toEqual([
+      { component: 'Metric', attributes: { cell: 'cnn-cifar10/pytorch/cpu/fp32' } },
+      { component: 'Metric', attributes: { cell: 'cnn-cifar10/keras-jax/h100/fast' } },
+      { component: 'Ratio', attributes: { cell: 'cnn-cifar10/keras-jax/cpu/fast', over: 'cnn-cifar10/keras-jax/cpu/fp32' } },
+      { component: 'Fastest', attributes: { benchmark: 'cnn-cifar10', target: 'h100', mode: 'fast', show: 'name' } },
+    ]);
+    expect(citations('<Metric\n  cell="a/b/c/fp32"\n  show="range"\n/>')).toEqual([{ component: 'Metric', attributes: { cell: 'a/b/c/fp32', show: 'range' } }]);
+  });
+
+  test('resolve to the current result and format it', () => {
+    const resolved = resolveCell(report, 'cnn-cifar10/pytorch/cpu/fp32');
+    expect(resolved.ok).toBe(true);
+    if (!resolved.ok) return;
+    expect(formatMetric(resolved.row, 'median')).toBe('20 s');
+    expect(formatMetric(resolved.row, 'accuracy')).toBe('33.5%');
+    expect(formatMetric(resolved.row, 'throughput')).toBe('128 images/s');
+    expect(formatMetric(resolved.row, 'checksum')).toBeNull();
+  });
+
+  test('a note citing a failed, a stale and a missing result gets one problem each, naming the note and the cell', () => {
+    const problems = checkNote(report, 'content/article/notes/x.mdx', `${NOTE}\n<Metric cell="gru-imdb/nope/cpu/fp32" />`);
+    expect(problems.map((p) => [p.where, p.problem.split(' (')[0]])).toEqual([
+      ['content/article/notes/x.mdx', 'cnn-cifar10/keras-jax/h100/fast is failed'],
+      ['content/article/notes/x.mdx', 'cnn-cifar10/keras-jax/cpu/fast is stale'],
+      ['content/article/notes/x.mdx', 'gru-imdb/nope/cpu/fp32 is not a cell of the gru-imdb dataset'],
+    ]);
+  });
+
+  test('a ratio of two missing results is reported once', () => {
+    const empty = { ...report, datasets: [] };
+    expect(checkNote(empty, 'n.mdx', '<Ratio cell="gru-imdb/jax/cpu/fast" over="gru-imdb/jax/cpu/fp32" />')).toHaveLength(1);
+  });
+
+  test('citing a benchmark without results, a bad address or a field the result lacks is a problem', () => {
+    const empty = { ...report, datasets: report.datasets.filter((d) => d.benchmark !== 'gru-imdb') };
+    const source = [
+      '<Metric cell="gru-imdb/pytorch/cpu/fp32" />',
+      '<Metric cell="pytorch/cpu" />',
+      '<Metric cell="cnn-cifar10/pytorch/cpu/fp32" show="checksum" />',
+      '<Fastest benchmark="gru-imdb" target="h200" mode="fast" />',
+    ].join('\n');
+    expect(checkNote(empty, 'n.mdx', source).map((p) => p.problem)).toEqual([
+      'there are no results for gru-imdb yet',
+      '"pytorch/cpu" is not a cell address (benchmark/framework/target/mode[/profile])',
+      'cnn-cifar10/pytorch/cpu/fp32 has no checksum',
+      'gru-imdb has no current result on h200 in fast mode',
+    ]);
+  });
+
+  test('a note for a benchmark that does not exist is reported', () => {
+    expect(checkArticle(report, [{ file: 'notes/typo.mdx', source: '', benchmark: 'cnn-cifar' }])).toMatchObject([
+      { where: 'notes/typo.mdx', problem: expect.stringContaining('no such benchmark') },
+    ]);
+  });
+});
+
+describe('strict mode for notes', () => {
+  const problems = [{ where: 'content/article/notes/x.mdx', citation: '<Metric cell="a/b/c/fp32" />', problem: 'a/b/c/fp32 is failed' }];
+
+  test('warns by default, naming the note and the cell', () => {
+    const warnings: string[] = [];
+    enforceNotes(problems, false, (message) => warnings.push(message));
+    expect(warnings).toEqual(['warning: content/article/notes/x.mdx: <Metric cell="a/b/c/fp32" /> cites a result that cannot be shown: a/b/c/fp32 is failed']);
+  });
+
+  test('fails the build under strict mode', () => {
+    expect(() => enforceNotes(problems, true, () => {})).toThrow(/1 citation\(s\) in the analysis notes[\s\S]*notes\/x\.mdx: <Metric/);
+  });
+
+  test('says nothing when every citation resolves', () => {
+    const warnings: string[] = [];
+    enforceNotes([], true, (message) => warnings.push(message));
+    expect(warnings).toEqual([]);
+  });
+});

@@ -1,0 +1,51 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import { findRow, targetOf } from '../../src/report/model.ts';
+import type { Report } from '../../src/report/model.ts';
+import { environmentFacts, keyMatchesInputs, repeats, reproduceCommand, runnerCommand } from '../../src/report/provenance.ts';
+import { fixtureReport } from './fixture-report.ts';
+
+let report: Report;
+beforeAll(async () => {
+  report = await fixtureReport();
+});
+
+describe('provenance of a cell', () => {
+  test('the reproduction command names exactly that cell, and its profile only when it is not the target default', () => {
+    const row = findRow(report, { benchmark: 'gru-imdb', framework: 'jax', target: 'h100', mode: 'fast' })!;
+    expect(reproduceCommand(row, targetOf(report, 'h100'))).toBe('npm run build -- --benchmark gru-imdb --framework jax --target h100 --mode fast');
+    expect(reproduceCommand({ ...row, target: 'cpu', profile: 'smoke' }, targetOf(report, 'cpu'))).toMatch(/--target cpu --mode fast --profile smoke$/);
+  });
+
+  test('the recorded runner command is shown as run', () => {
+    const row = findRow(report, { benchmark: 'gru-imdb', framework: 'jax', target: 'cpu', mode: 'fp32' })!;
+    expect(runnerCommand(row)).toBe('PYTHONPATH=runners python tests/fixtures/runners/jax/gru_imdb.py --cell -');
+    expect(runnerCommand({ ...row, command: null })).toBeNull();
+  });
+
+  test('the key check recomputes the entry key from the inputs', () => {
+    const row = findRow(report, { benchmark: 'cnn-cifar10', framework: 'keras-jax', target: 'cpu', mode: 'fast' })!;
+    expect(keyMatchesInputs(row)).toBe(true);
+    expect(keyMatchesInputs({ ...row, inputs: { ...row.inputs!, params: {} } })).toBe(false);
+    expect(keyMatchesInputs({ ...row, inputs: null })).toBeNull();
+  });
+
+  test('the environment lists known fields in order, unknown ones after, and says unknown for nulls', () => {
+    const facts = environmentFacts({ python: '3.12', framework: 'jax', cuda: null, extra_field: 'x', gpu_memory_bytes: 85899345920, tf32: false });
+    expect(facts).toEqual([
+      { label: 'Framework', value: 'jax' },
+      { label: 'Python', value: '3.12' },
+      { label: 'GPU memory', value: '80.0 GiB' },
+      { label: 'CUDA', value: 'unknown' },
+      { label: 'TF32', value: 'off' },
+      { label: 'extra_field', value: 'x' },
+    ]);
+  });
+
+  test('every repeat sample is listed with its epochs and losses', () => {
+    const row = findRow(report, { benchmark: 'cnn-cifar10', framework: 'pytorch', target: 'h100', mode: 'fp32' })!;
+    const all = repeats(row.result!);
+    expect(all.map((r) => r.metric)).toEqual(row.result!.metric.samples);
+    expect(all[0]).toMatchObject({ repeat: 1, accuracy: 0.772 });
+    expect(all[0].epochSeconds).toHaveLength(10);
+  });
+});

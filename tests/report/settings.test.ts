@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest';
+import type { CellId } from '../../src/pipeline/schemas.ts';
+import { cellAnchor, routes, withBase } from '../../src/report/paths.ts';
+import { readSettings } from '../../src/report/settings.ts';
+
+describe('settings from the environment', () => {
+  test('default to the site root and the content folder', () => {
+    expect(readSettings({}, '/x')).toEqual({
+      base: '/',
+      site: undefined,
+      resultsDir: './content/results',
+      frameworksDir: './content/frameworks',
+      strict: false,
+    });
+  });
+
+  test('take a base path, a site URL, dataset folders relative to the current folder, and strict mode', () => {
+    const settings = readSettings(
+      { ROSETTA_BASE: 'rosetta-bench', ROSETTA_SITE: 'https://example.org', ROSETTA_RESULTS_DIR: 'tests/fixtures/results', ROSETTA_STRICT: '1' },
+      '/repo',
+    );
+    expect(settings.base).toBe('/rosetta-bench/');
+    expect(settings.site).toBe('https://example.org');
+    expect(String(settings.resultsDir)).toBe('file:///repo/tests/fixtures/results/');
+    expect(settings.strict).toBe(true);
+  });
+
+  test('refuse a site that is not an absolute URL', () => {
+    expect(() => readSettings({ ROSETTA_SITE: 'example.org' })).toThrow(/absolute URL/);
+  });
+});
+
+describe('internal links', () => {
+  const cell: CellId = { benchmark: 'cnn-cifar10', framework: 'keras-jax', target: 'h100', mode: 'fast', profile: 'full' };
+
+  test('start with the base path, whatever slashes it was given with', () => {
+    expect(withBase('/rosetta-bench/', routes.cell(cell))).toBe('/rosetta-bench/results/cnn-cifar10/keras-jax/h100-fast-full/');
+    expect(withBase('/rosetta-bench', routes.code('gru-imdb'))).toBe('/rosetta-bench/code/gru-imdb/');
+    expect(withBase('/', routes.download('gru-imdb', 'csv'))).toBe('/data/gru-imdb.csv');
+  });
+
+  test('give every cell its own anchor in the table', () => {
+    expect(cellAnchor(cell)).toBe('cell-keras-jax-h100-fast-full');
+  });
+});
