@@ -130,7 +130,8 @@ export const RunnerResultSchema = z.strictObject({
   throughput: Stats.extend({ unit: z.string() }),
   warmup_s: z.number().nonnegative(),
   epoch_seconds: z.array(z.array(z.number())).nullable(),
-  loss_per_epoch: z.array(z.array(z.number())).nullable(),
+  // null where a loss was not finite (a diverged run): JSON has no NaN.
+  loss_per_epoch: z.array(z.array(z.number().nullable())).nullable(),
   accuracy: z.number().min(0).max(1).nullable(),
   accuracies: z.array(z.number()).nullable(),
   checksum: z.number().nullable(),

@@ -1,0 +1,97 @@
+"""Environment capture (spec rule 7): what actually ran. The runner passes what only its framework
+knows; the rest is read here. Unknown values are None; nothing here fails for want of a tool."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+
+import numpy as np
+
+from .cell import Cell
+
+
+VARIABLE_PREFIXES = ("OMP_", "MKL_", "OPENBLAS_", "XLA_", "JAX_", "KERAS_", "TORCH_", "TORCHINDUCTOR_", "TF_ENABLE_",
+                     "TF_XLA_", "TF_GPU_", "TF_FORCE_", "TF_CUDNN_", "CUDA_VISIBLE_DEVICES", "NVIDIA_TF32_OVERRIDE")
+
+
+def variables() -> dict[str, str]:
+    """The environment variables that change how the frameworks run (threads, backends, devices)."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(VARIABLE_PREFIXES)}
+
+
+def cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "Hardware", "cpu model") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def cpu_count() -> int | None:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use, not the host's
+    except (AttributeError, OSError):
+        return os.cpu_count()
+
+
+def nvidia_smi() -> dict:
+    """The first visible GPU as nvidia-smi sees it; {} without nvidia-smi or on any error."""
+    fields = ("name", "memory.total", "driver_version", "power.limit", "clocks.max.sm")
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return {}
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip() or "0"
+    try:
+        out = subprocess.run([exe, f"--query-gpu={','.join(fields)}", "--format=csv,noheader,nounits", "-i", visible],
+                             capture_output=True, text=True, timeout=15, check=True).stdout
+        values = [v.strip() for v in out.splitlines()[0].split(",")]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return {}
+    info = dict(zip(fields, values))
+
+    def number(key: str, scale: float = 1.0) -> float | None:
+        try:
+            return float(info[key]) * scale
+        except (KeyError, ValueError):
+            return None
+
+    memory = number("memory.total", 1024 * 1024)
+    return {"gpu_name": info.get("name") or None, "gpu_memory_bytes": int(memory) if memory else None,
+            "driver": info.get("driver_version") or None, "gpu_power_limit_w": number("power.limit"),
+            "gpu_sm_clock_max_mhz": number("clocks.max.sm")}
+
+
+def environment(cell: Cell, framework_version: str, *, cuda: object = None, cudnn: object = None,
+                gpu_name: str | None = None, gpu_memory_bytes: int | None = None, tf32: bool | None = None) -> dict:
+    """The result's `environment`. On a cpu cell the GPU fields are None whatever is passed, since
+    nothing ran there; on a cuda cell nvidia-smi fills the driver, power limit and clock (and the
+    GPU's name and memory where the framework did not give them)."""
+    gpu = cell.device == "cuda"
+    smi = nvidia_smi() if gpu else {}
+    text = lambda v: None if v is None or not gpu else str(v)
+    return {
+        "python": platform.python_version(),
+        "framework": cell.framework,
+        "framework_version": str(framework_version),
+        "numpy_version": np.__version__,
+        "platform": platform.platform(),
+        "cpu_model": cpu_model(),
+        "cpu_count": cpu_count(),
+        "device": cell.device,
+        "cuda": text(cuda),
+        "cudnn": text(cudnn),
+        "driver": smi.get("driver"),
+        "gpu_name": (gpu_name or smi.get("gpu_name")) if gpu else None,
+        "gpu_memory_bytes": (int(gpu_memory_bytes) if gpu_memory_bytes else smi.get("gpu_memory_bytes")) if gpu else None,
+        "gpu_power_limit_w": smi.get("gpu_power_limit_w"),
+        "gpu_sm_clock_max_mhz": smi.get("gpu_sm_clock_max_mhz"),
+        "tf32": tf32,
+        "variables": variables(),
+    }
