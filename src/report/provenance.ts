@@ -64,7 +64,7 @@ export interface Repeat {
   throughput: number | null;
   accuracy: number | null;
   epochSeconds: number[] | null;
-  losses: number[] | null;
+  losses: (number | null)[] | null;
 }
 
 export function repeats(result: NonNullable<DatasetRow['result']>): Repeat[] {
