@@ -60,7 +60,7 @@ def run_cell(cell: dict, python: str) -> dict:
     json.dump(cell["spec"], spec_file)
     spec_file.close()
     command = [python, cell["runner"], "--cell", spec_file.name]
-    env = {**os.environ, **cell["variables"], "PYTHONPATH": str(ROOT / "runners"), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **cell["variables"], "PYTHONPATH": str(ROOT / "runners" / "lib"), "PYTHONUNBUFFERED": "1"}
     started, clock = now(), time.monotonic()
     stdout: list[str] = []
     with tempfile.TemporaryFile("w+") as stderr:

@@ -5,8 +5,14 @@ import { join, relative } from 'node:path';
 import { PROTOCOL_VERSION, SPEC_VERSION } from './schemas.ts';
 import type { Benchmark, CellId, Framework, KeyInputs, Target } from './schemas.ts';
 
-/** The shared Python module every runner imports; its files are inputs of every cell. */
-export const SHARED_MODULE_DIR = 'runners/rosetta';
+/**
+ * The shared Python module every runner imports; its files are inputs of every cell. It lives in
+ * its own folder on PYTHONPATH (runners/lib), so runners/jax or runners/keras can never shadow the
+ * framework packages of the same name.
+ */
+export const SHARED_MODULE_DIR = 'runners/lib/rosetta';
+/** What runners get as PYTHONPATH, relative to the repository root. */
+export const PYTHON_PATH = 'runners/lib';
 
 /** JSON with object keys sorted at every level, so equal values always serialise identically. */
 export function canonicalJson(value: unknown, indent?: number): string {

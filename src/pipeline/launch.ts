@@ -2,6 +2,7 @@
 // environment, or behind an argument-array prefix (ssh, srun). Config values are never handed to a
 // local shell; the one string ssh sends to the remote shell is built from single-quoted words.
 import { execa } from 'execa';
+import { PYTHON_PATH } from './key.ts';
 import type { Target } from './schemas.ts';
 
 export interface Launch {
@@ -23,7 +24,7 @@ export function shellQuote(word: string): string {
  */
 export function launchFor(target: Target, localPython: string | null, root: string, runner: string, variables: Record<string, string>): Launch {
   const runnerArgs = [runner, '--cell', '-'];
-  const env = { ...variables, PYTHONPATH: `${root}/runners` };
+  const env = { ...variables, PYTHONPATH: `${root}/${PYTHON_PATH}` };
   switch (target.launch.kind) {
     case 'local': {
       if (!localPython) throw new Error(`no local Python for target ${target.id}`);
@@ -33,7 +34,7 @@ export function launchFor(target: Target, localPython: string | null, root: stri
       throw new Error(`target ${target.id} is reached by plan / execute / ingest, not launched from here`);
     case 'ssh': {
       const { argv, remote_dir, python } = target.launch;
-      const assignments = Object.entries({ ...variables, PYTHONPATH: 'runners' }).map(([name, value]) => `${name}=${value}`);
+      const assignments = Object.entries({ ...variables, PYTHONPATH: PYTHON_PATH }).map(([name, value]) => `${name}=${value}`);
       const remote = ['cd', remote_dir, '&&', 'env', ...assignments, python, ...runnerArgs]
         .map((word) => (word === '&&' ? word : shellQuote(word)))
         .join(' ');

@@ -13,7 +13,7 @@ export function reproduceCommand(cell: CellId, target: Target | undefined): stri
 
 /** The runner command the pipeline ran, as recorded (cell.json holds the cell spec). */
 export function runnerCommand(row: DatasetRow): string | null {
-  return row.command?.length ? `PYTHONPATH=runners ${shellLine(row.command)}` : null;
+  return row.command?.length ? `PYTHONPATH=runners/lib ${shellLine(row.command)}` : null;
 }
 
 /** Whether sha256(canonical JSON of the inputs) is the entry's key; null without inputs. */

@@ -84,7 +84,7 @@ describe('cell key', () => {
 
   test('editing the shared Python module changes every key', async () => {
     const before = await keys();
-    await appendFile(join(project.root, 'runners/rosetta/__init__.py'), '\n');
+    await appendFile(join(project.root, 'runners/lib/rosetta/__init__.py'), '\n');
     expect(changed(before, await keys())).toEqual([...before.keys()].sort());
   });
 

@@ -44,7 +44,7 @@ describe('slurm launcher', () => {
     expect([launch.file, ...launch.args]).toEqual([
       'srun', '--gres=gpu:1', '--partition', 'gpu', '--time=00:20:00', 'python3', 'runners/pytorch/cnn_cifar10.py', '--cell', '-',
     ]);
-    expect(launch.env).toEqual({ KERAS_BACKEND: 'jax', PYTHONPATH: '/project/runners' });
+    expect(launch.env).toEqual({ KERAS_BACKEND: 'jax', PYTHONPATH: '/project/runners/lib' });
   });
 
   test('shell quoting keeps hostile config values as single words', () => {
@@ -105,6 +105,6 @@ describe('ssh launcher against a local sshd', () => {
     expect(outcome.status).toBe('ok');
     expect(outcome.result?.param_count).toBe(3441592);
     expect(outcome.command[0]).toBe('ssh');
-    expect(await readdir(join(dir, "remote dir's", 'runners', 'rosetta'))).toContain('__init__.py');
+    expect(await readdir(join(dir, "remote dir's", 'runners', 'lib', 'rosetta'))).toContain('__init__.py');
   }, 900_000);
 });

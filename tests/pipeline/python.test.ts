@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
 import { ensureEnvironment } from '../../src/pipeline/environments.ts';
-import { fileHasher } from '../../src/pipeline/key.ts';
+import { fileHasher, PYTHON_PATH } from '../../src/pipeline/key.ts';
 import { ROOT } from './project.ts';
 
 const content = await loadContent(ROOT);
@@ -20,7 +20,7 @@ describe('pytest suites of the runners', () => {
       const environment = await ensureEnvironment(ROOT, framework, fileHasher(ROOT), () => {});
       const run = await execa(environment.python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', ...files], {
         cwd: ROOT,
-        env: { ...framework.environment.variables, PYTHONPATH: join(ROOT, 'runners') },
+        env: { ...framework.environment.variables, PYTHONPATH: join(ROOT, PYTHON_PATH) },
         reject: false,
         all: true,
       });

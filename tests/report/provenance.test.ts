@@ -18,7 +18,7 @@ describe('provenance of a cell', () => {
 
   test('the recorded runner command is shown as run', () => {
     const row = findRow(report, { benchmark: 'gru-imdb', framework: 'jax', target: 'cpu', mode: 'fp32' })!;
-    expect(runnerCommand(row)).toBe('PYTHONPATH=runners python tests/fixtures/runners/jax/gru_imdb.py --cell -');
+    expect(runnerCommand(row)).toBe('PYTHONPATH=runners/lib python tests/fixtures/runners/jax/gru_imdb.py --cell -');
     expect(runnerCommand({ ...row, command: null })).toBeNull();
   });
 

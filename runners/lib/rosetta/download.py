@@ -1,6 +1,6 @@
 """Downloads the real data sets into the data folder, sha256-verified:
 
-    PYTHONPATH=runners python -m rosetta.download [--data-dir data] [--only cifar10|imdb]
+    PYTHONPATH=runners/lib python -m rosetta.download [--data-dir data] [--only cifar10|imdb]
 
 Each file is written to a temporary file in the same folder and renamed into place only after its
 hash matches; on any failure the partial file is deleted, so a data file present is a verified one.

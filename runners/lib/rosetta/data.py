@@ -56,7 +56,7 @@ def _verified(cell: Cell, source: Source) -> Path | None:
     digest = sha256_file(path)
     if digest != source.sha256:
         raise RuntimeError(f"{path} has sha256 {digest}, not {source.sha256}: delete it and run "
-                           "`PYTHONPATH=runners python -m rosetta.download` again")
+                           "`PYTHONPATH=runners/lib python -m rosetta.download` again")
     return path
 
 
