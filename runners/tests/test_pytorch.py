@@ -99,7 +99,7 @@ def test_resnet50_from_canonical_weights_has_the_spec_size_and_moderate_finite_f
 
 @needs_torch
 def test_runner_writes_only_protocol_lines_on_stdout_ending_in_one_result(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(RUNNERS))
+    env = dict(os.environ, PYTHONPATH=str(RUNNERS / "lib"))
     spec = write_cell(tmp_path, "resnet50-features").read_text()  # on standard input, as the build passes it
     done = subprocess.run([sys.executable, str(PYTORCH / "resnet50_features.py"), "--cell", "-"], input=spec,
                           capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
@@ -115,7 +115,7 @@ def test_runner_writes_only_protocol_lines_on_stdout_ending_in_one_result(tmp_pa
 def test_runner_exits_with_code_3_when_torch_cannot_be_imported(tmp_path):
     (tmp_path / "torch").mkdir()
     (tmp_path / "torch" / "__init__.py").write_text("raise ImportError('libtorch_cpu.so: cannot open shared object file')\n")
-    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{RUNNERS}")
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{RUNNERS / 'lib'}")
     done = subprocess.run([sys.executable, str(PYTORCH / "cnn_cifar10.py"), "--cell", str(write_cell(tmp_path, "cnn-cifar10"))],
                           capture_output=True, text=True, env=env, timeout=60, cwd=REPO)
     assert done.returncode == 3 and done.stdout == "" and "libtorch_cpu.so" in done.stderr

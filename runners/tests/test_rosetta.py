@@ -1,4 +1,4 @@
-"""The shared module (runners/rosetta): NumPy and the standard library only, no framework."""
+"""The shared module (runners/lib/rosetta): NumPy and the standard library only, no framework."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def cell(benchmark: str = "cnn-cifar10", profile: str = "smoke", **overrides) ->
 
 
 def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(RUNNERS))
+    env = dict(os.environ, PYTHONPATH=str(RUNNERS / "lib"))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, **kwargs)
 
 
