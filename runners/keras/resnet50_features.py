@@ -59,7 +59,8 @@ images = rosetta.random_images(cell)  # float32 (batches, batch_size, size, size
 def conv_bn(x, name, bn, filters, kernel, stride=1, relu=True):
     if kernel > 1:  # explicit symmetric padding: "same" pads stride-2 convolutions asymmetrically
         x = layers.ZeroPadding2D(kernel // 2)(x)
-    x = layers.Conv2D(filters, kernel, stride, use_bias=False, name=name)(x)
+    # zeros: the canonical weights replace them (a random default costs JAX a compilation per shape)
+    x = layers.Conv2D(filters, kernel, stride, use_bias=False, kernel_initializer="zeros", name=name)(x)
     x = layers.BatchNormalization(epsilon=1e-5, name=bn)(x)
     return layers.ReLU()(x) if relu else x
 
