@@ -97,13 +97,16 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  // Handlers stay installed (not `once`): execa's exit hook re-raises a signal nobody else listens
+  // to, which would kill the build before it records what completed. A second signal exits at once.
   const controller = new AbortController();
   const stop = (signal: string) => {
-    reporter.log(`${signal}: stopping the running cell; completed cells stay in the cache`);
+    if (controller.signal.aborted) process.exit(130);
+    reporter.log(`${signal}: stopping the running cell; completed cells stay in the cache (again to quit at once)`);
     controller.abort();
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 
   const missing = cells.filter((cell) => cell.status === 'missing');
   const toRun = values['render-only'] ? [] : missing.filter((cell) => cell.runnable);
