@@ -7,9 +7,8 @@ import { buildDatasets, writeDatasets } from '../src/pipeline/datasets.ts';
 import { executeCells } from '../src/pipeline/execute.ts';
 import { plan } from '../src/pipeline/matrix.ts';
 import type { Filters, PlannedCell } from '../src/pipeline/matrix.ts';
-import { UserError } from '../src/pipeline/errors.ts';
 import { createReporter } from '../src/pipeline/progress.ts';
-import { checkFilters, openProject, reportError } from '../src/pipeline/project.ts';
+import { checkFilters, oneOf, openProject, optionList as list, reportError } from '../src/pipeline/project.ts';
 import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
 
 const HELP = `Usage: npm run build -- [options]
@@ -33,15 +32,6 @@ Options:
 
 Exit codes: 0 done (failed cells are shown in the report), 1 a cell failed under --strict or the
 content is invalid, 130 interrupted (completed cells are kept in the cache).`;
-
-function list(values: string[] | undefined): string[] | undefined {
-  return values?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
-}
-
-function oneOf<T extends string>(allowed: readonly T[], value: string, option: string): T {
-  if (!allowed.includes(value as T)) throw new UserError(`${option} must be one of ${allowed.join(', ')}, not "${value}"`);
-  return value as T;
-}
 
 function planLine(cell: PlannedCell): string {
   const why =

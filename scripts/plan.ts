@@ -6,9 +6,8 @@ import { parseArgs } from 'node:util';
 import { UserError } from '../src/pipeline/errors.ts';
 import { plan } from '../src/pipeline/matrix.ts';
 import { offlinePlan, splitPlan } from '../src/pipeline/offline.ts';
-import { checkFilters, openProject, reportError } from '../src/pipeline/project.ts';
+import { checkFilters, oneOf, openProject, optionList as list, reportError } from '../src/pipeline/project.ts';
 import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
-import type { Mode } from '../src/pipeline/schemas.ts';
 
 const HELP = `Usage: npm run plan -- --target ID [options]
 
@@ -27,8 +26,6 @@ Options:
   --max-cells N        at most N cells per plan file (default: all in one)
   --out DIR            where to write the plan files (default: plans/)
   -h, --help           show this help`;
-
-const list = (values?: string[]) => values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -51,20 +48,15 @@ async function main(): Promise<number> {
   if (!values.target) throw new UserError('--target is required (e.g. --target h100)');
   const maxCells = values['max-cells'] === undefined ? Infinity : Number(values['max-cells']);
   if (!(maxCells >= 1)) throw new UserError('--max-cells must be a positive integer');
-  const profile = values.profile === undefined ? undefined : ProfileSchema.safeParse(values.profile);
-  if (profile && !profile.success) throw new UserError(`--profile must be one of ${ProfileSchema.options.join(', ')}`);
 
   const root = resolve(values.root);
   const { content, listing } = await openProject(root, console.error);
-  const modes = list(values.mode);
-  const badMode = modes?.find((mode) => !ModeSchema.options.includes(mode as Mode));
-  if (badMode) throw new UserError(`--mode must be one of ${ModeSchema.options.join(', ')}, not "${badMode}"`);
   const filters = {
     targets: [values.target],
     frameworks: list(values.framework),
     benchmarks: list(values.benchmark),
-    modes: modes as Mode[] | undefined,
-    profile: profile?.data,
+    modes: list(values.mode)?.map((mode) => oneOf(ModeSchema.options, mode, '--mode')),
+    profile: values.profile === undefined ? undefined : oneOf(ProfileSchema.options, values.profile, '--profile'),
   };
   checkFilters(content, filters);
   const whole = offlinePlan(await plan(root, content, listing.entries, filters), content, values.target);

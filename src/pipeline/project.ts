@@ -22,6 +22,17 @@ export async function openProject(root: string, warn: (line: string) => void): P
   return { root, content, cache, listing };
 }
 
+/** Values of a repeatable option, each possibly comma-separated: ["a,b", "c"] -> ["a", "b", "c"]. */
+export function optionList(values: string[] | undefined): string[] | undefined {
+  return values?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+}
+
+/** Checks an option's value against the allowed ones, naming them when it is not one. */
+export function oneOf<T extends string>(allowed: readonly T[], value: string, option: string): T {
+  if (!allowed.includes(value as T)) throw new UserError(`${option} must be one of ${allowed.join(', ')}, not "${value}"`);
+  return value as T;
+}
+
 /** Rejects filter values that name nothing declared, listing what is. */
 export function checkFilters(content: Content, filters: Filters): void {
   for (const [kind, ids, known] of [
