@@ -2,20 +2,21 @@
 // datasets, render the report with Astro. `npm run build -- --help` lists the options.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { listEntries } from '../src/pipeline/cache.ts';
-import { buildDatasets, writeDatasets } from '../src/pipeline/datasets.ts';
+import { checkTarget, planChecks, runChecks } from '../src/pipeline/equivalence.ts';
+import type { PlannedCheck } from '../src/pipeline/equivalence.ts';
 import { executeCells } from '../src/pipeline/execute.ts';
 import { plan } from '../src/pipeline/matrix.ts';
 import type { Filters, PlannedCell } from '../src/pipeline/matrix.ts';
 import { createReporter } from '../src/pipeline/progress.ts';
-import { checkFilters, oneOf, openProject, optionList as list, reportError } from '../src/pipeline/project.ts';
+import { checkFilters, oneOf, openProject, optionList as list, refreshDatasets, reportError } from '../src/pipeline/project.ts';
 import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
 
 const HELP = `Usage: npm run build -- [options]
 
 Plans the matrix declared in content/, runs the cells missing from cache/ whose target can be
-launched from this machine (by default the cpu target at its cpu profile), writes the datasets in
-content/results/, then renders the report into dist/ with Astro.
+launched from this machine (by default the cpu target at its cpu profile) and the missing Rosetta
+checks (each framework's networks against the NumPy reference, on this CPU), writes the datasets
+in content/results/, then renders the report into dist/ with Astro.
 
 Options:
   --plan                 show the plan (cached / missing / why it differs from the cache) and stop
@@ -26,6 +27,8 @@ Options:
   --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own
   --strict               stop at the first cell that is not ok, and exit non-zero
   --render-only          run nothing: write the datasets from the cache and render
+                         (the checks follow --benchmark and --framework, and run unless --target
+                         leaves out the cpu target or --mode leaves out fp32)
   --no-render            do everything but the Astro build
   --root DIR             the project folder (default: the current folder)
   -h, --help             show this help
@@ -44,6 +47,14 @@ function planLine(cell: PlannedCell): string {
       : (cell.reason ?? '');
   const where = cell.status === 'missing' && !cell.runnable ? ' (not runnable here)' : '';
   return `${cell.status.padEnd(11)} ${cell.id}${where}${why ? `  ${why}` : ''}`;
+}
+
+function checkLine(check: PlannedCheck): string {
+  const why =
+    check.status === 'missing'
+      ? check.current ? `last run ${check.current.status}` : check.previous ? `inputs changed: ${check.changed.join(', ')}` : 'never run'
+      : (check.reason ?? '');
+  return `${check.status.padEnd(11)} check ${check.id}${why ? `  ${why}` : ''}`;
 }
 
 async function main(): Promise<number> {
@@ -76,14 +87,21 @@ async function main(): Promise<number> {
     profile: values.profile === undefined ? undefined : oneOf(ProfileSchema.options, values.profile, '--profile'),
   };
 
-  const { content, cache, listing } = await openProject(root, reporter.log);
+  const project = await openProject(root, reporter.log);
+  const { content, cache, listing } = project;
   checkFilters(content, filters);
   const cells = await plan(root, content, listing.entries, filters);
+  // The checks run on this CPU in fp32: only when the filters keep both.
+  const cpu = checkTarget(content);
+  const checksWanted = !!cpu && (!filters.targets?.length || filters.targets.includes(cpu.id)) && (!filters.modes?.length || filters.modes.includes('fp32'));
+  const checks = checksWanted ? await planChecks(root, content, project.checkEntries, filters) : [];
 
   if (values.plan) {
     for (const cell of cells) console.log(planLine(cell));
-    const count = (status: string) => cells.filter((cell) => cell.status === status).length;
-    console.log(`\n${cells.length} cells: ${count('cached')} cached, ${count('missing')} missing, ${count('unsupported')} unsupported, ${count('unavailable')} unavailable`);
+    for (const check of checks) console.log(checkLine(check));
+    const count = <T extends { status: string }>(list: T[], status: string) => list.filter((item) => item.status === status).length;
+    console.log(`\n${cells.length} cells: ${count(cells, 'cached')} cached, ${count(cells, 'missing')} missing, ${count(cells, 'unsupported')} unsupported, ${count(cells, 'unavailable')} unavailable`);
+    console.log(`${checks.length} checks: ${count(checks, 'cached')} cached, ${count(checks, 'missing')} missing`);
     return 0;
   }
 
@@ -107,16 +125,20 @@ async function main(): Promise<number> {
   );
   const summary = await executeCells(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal });
 
+  const checksToRun = values['render-only'] || summary.interrupted || summary.stoppedEarly ? [] : checks.filter((check) => check.status === 'missing');
+  reporter.log(`checks: ${checks.length} Rosetta checks, ${checks.filter((c) => c.status === 'cached').length} cached, ${checksToRun.length} to run here`);
+  const checked = await runChecks(checksToRun, { root, content, cache: project.checks, reporter, signal: controller.signal });
+
   // The datasets always cover the whole declared matrix, whatever the filters ran.
-  const after = await listEntries(cache);
-  const everything = await plan(root, content, after.entries, { profile: filters.profile });
-  const written = await writeDatasets(root, buildDatasets(everything, content));
+  const written = await refreshDatasets(project, filters.profile);
   reporter.log(written.length ? `datasets written: ${written.map((p) => p.slice(root.length + 1)).join(', ')}` : 'datasets unchanged');
 
-  if (summary.interrupted) return 130;
+  if (summary.interrupted || checked.interrupted) return 130;
   const failures = summary.executed.filter(({ outcome }) => outcome.status !== 'ok');
   if (failures.length) reporter.log(`${failures.length} cell(s) did not succeed; the report shows them with their reasons`);
-  if (values.strict && failures.length) return 1;
+  const notPassed = checked.ran.filter((entry) => entry.status !== 'ok' || !entry.outcome?.passed);
+  if (notPassed.length) reporter.log(`${notPassed.length} Rosetta check(s) did not pass; the report shows them with their numbers`);
+  if (values.strict && (failures.length || notPassed.length)) return 1;
 
   if (!values['no-render']) {
     process.env.ASTRO_TELEMETRY_DISABLED = '1';

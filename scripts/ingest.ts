@@ -3,12 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { listEntries } from '../src/pipeline/cache.ts';
-import { buildDatasets, writeDatasets } from '../src/pipeline/datasets.ts';
 import { UserError } from '../src/pipeline/errors.ts';
 import { plan } from '../src/pipeline/matrix.ts';
 import { ingestBundle } from '../src/pipeline/offline.ts';
-import { openProject, reportError } from '../src/pipeline/project.ts';
+import { openProject, refreshDatasets, reportError } from '../src/pipeline/project.ts';
 
 const HELP = `Usage: npm run ingest -- BUNDLE.json [BUNDLE.json ...]
 
@@ -28,7 +26,8 @@ async function main(): Promise<number> {
   }
   if (positionals.length === 0) throw new UserError('give the bundle file(s) to ingest; see --help');
   const root = resolve(values.root);
-  const { content, cache, listing } = await openProject(root, console.error);
+  const project = await openProject(root, console.error);
+  const { content, cache, listing } = project;
 
   let refused = 0;
   for (const file of positionals) {
@@ -52,8 +51,7 @@ async function main(): Promise<number> {
       }
     }
   }
-  const after = await listEntries(cache);
-  const written = await writeDatasets(root, buildDatasets(await plan(root, content, after.entries), content));
+  const written = await refreshDatasets(project);
   console.log(written.length ? `datasets written: ${written.length}` : 'datasets unchanged');
   if (refused) console.error(`${refused} result(s) refused; plan and execute them again to measure the current inputs`);
   return refused ? 1 : 0;

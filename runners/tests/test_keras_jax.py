@@ -1,12 +1,12 @@
 """The Keras runners (runners/keras/) on the jax backend, in the keras-jax environment
-(KERAS_BACKEND=jax): their networks, built from the canonical weights, are the spec's networks, and a
-runner speaks the protocol. The other two backends run the same files in their own environments."""
+(KERAS_BACKEND=jax): their networks, built from the canonical weights, are the spec's networks,
+and a runner speaks the protocol. The other two backends run the same files in their own environments."""
 
 from __future__ import annotations
 
 import pytest
 
-import keras_checks as checks
+import runner_checks as checks
 
 keras = pytest.importorskip("keras")
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax", reason="KERAS_BACKEND is not jax")
@@ -20,16 +20,9 @@ def test_runner_has_the_house_sections_in_order_and_stays_short(runner):
     checks.check_sections(KERAS / f"{runner}.py")
 
 
-def test_cnn_from_canonical_weights_has_the_spec_size_and_matches_the_numpy_reference(tmp_path, monkeypatch):
-    checks.check_cnn(KERAS, FRAMEWORK, tmp_path, monkeypatch, model="model")
-
-
-def test_gru_from_canonical_weights_in_keras_gate_order_matches_the_numpy_reference(tmp_path, monkeypatch):
-    checks.check_gru(KERAS, FRAMEWORK, tmp_path, monkeypatch, model="model")
-
-
-def test_resnet50_from_canonical_weights_has_the_spec_size_and_moderate_finite_features(tmp_path, monkeypatch):
-    checks.check_resnet(KERAS, FRAMEWORK, tmp_path, monkeypatch, model="model")
+@pytest.mark.parametrize("benchmark", checks.BENCHMARKS)
+def test_network_from_canonical_weights_has_the_spec_size_and_matches_the_numpy_reference(benchmark, tmp_path):
+    checks.check_equivalence(KERAS, FRAMEWORK, benchmark, tmp_path)
 
 
 def test_gru_runner_at_the_smoke_profile_reports_one_result_with_its_training_figures(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-import keras_checks as checks
+import runner_checks as checks
 
 pytest.importorskip("tensorflow")
 
@@ -19,16 +19,9 @@ def test_runner_has_the_house_sections_in_order_and_stays_short(runner):
     checks.check_sections(TENSORFLOW / f"{runner}.py")
 
 
-def test_cnn_from_canonical_weights_has_the_spec_size_and_matches_the_numpy_reference(tmp_path, monkeypatch):
-    checks.check_cnn(TENSORFLOW, FRAMEWORK, tmp_path, monkeypatch, model="net")
-
-
-def test_gru_from_canonical_weights_in_keras_gate_order_matches_the_numpy_reference(tmp_path, monkeypatch):
-    checks.check_gru(TENSORFLOW, FRAMEWORK, tmp_path, monkeypatch, model="net")
-
-
-def test_resnet50_from_canonical_weights_has_the_spec_size_and_moderate_finite_features(tmp_path, monkeypatch):
-    checks.check_resnet(TENSORFLOW, FRAMEWORK, tmp_path, monkeypatch, model="net")
+@pytest.mark.parametrize("benchmark", checks.BENCHMARKS)
+def test_network_from_canonical_weights_has_the_spec_size_and_matches_the_numpy_reference(benchmark, tmp_path):
+    checks.check_equivalence(TENSORFLOW, FRAMEWORK, benchmark, tmp_path)
 
 
 def test_gru_runner_at_the_smoke_profile_reports_one_result_with_its_training_figures(tmp_path):

@@ -31,8 +31,9 @@ function pathOf(dir: string, name: string): string {
   return join(dir, `${name}.json`);
 }
 
-/** A keyv store of text files: key "a/b" is the file <dir>/a/b.json. */
-function fileStore(dir: string) {
+/** A keyv store of text files: key "a/b" is the file <dir>/a/b.json; `exclude` names top-level
+ * folders the listing skips (another store's). */
+function fileStore(dir: string, exclude: string[]) {
   const read = async (name: string): Promise<Stored | undefined> => {
     try {
       return { value: await readFile(pathOf(dir, name), 'utf8') };
@@ -58,7 +59,9 @@ function fileStore(dir: string) {
     async *iterator(): AsyncGenerator<[string, Stored]> {
       let files: string[] = [];
       try {
-        files = (await readdir(dir, { recursive: true })).filter((file) => file.endsWith('.json')).sort();
+        files = (await readdir(dir, { recursive: true }))
+          .filter((file) => file.endsWith('.json') && !exclude.includes(file.split(/[\\/]/)[0]))
+          .sort();
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
@@ -76,8 +79,11 @@ export interface Cache {
   store: Keyv<string>;
 }
 
-export function openCache(dir: string): Cache {
-  const store = new Keyv<string>({ store: fileStore(dir), serialization: false });
+/** The cache of the files under `dir`; the folder CHECKS_FOLDER holds the Rosetta checks' store. */
+export const CHECKS_FOLDER = 'equivalence';
+
+export function openCache(dir: string, exclude: string[] = [CHECKS_FOLDER]): Cache {
+  const store = new Keyv<string>({ store: fileStore(dir, exclude), serialization: false });
   return { dir, store };
 }
 
@@ -91,7 +97,8 @@ export interface CacheProblem {
   message: string;
 }
 
-function parseEntry(cache: Cache, name: string, text: string): CacheEntry | CacheProblem {
+/** Parses a stored file with its record's schema; `nameOf` says what its name must be. */
+export function parseStored<T>(cache: Cache, name: string, text: string, schema: z.ZodType<T>, nameOf: (record: T) => string): T | CacheProblem {
   const path = relative(process.cwd(), pathOf(cache.dir, name)) || pathOf(cache.dir, name);
   let raw: unknown;
   try {
@@ -99,31 +106,23 @@ function parseEntry(cache: Cache, name: string, text: string): CacheEntry | Cach
   } catch (error) {
     return { path, message: `not valid JSON (${(error as Error).message}); treated as missing` };
   }
-  const parsed = CacheEntrySchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) return { path, message: `not a valid cache entry; treated as missing:\n${z.prettifyError(parsed.error)}` };
-  if (entryName(parsed.data.cell, parsed.data.key) !== name)
-    return { path, message: 'its cell or key does not match its file name; treated as missing' };
+  if (nameOf(parsed.data) !== name) return { path, message: 'its cell or key does not match its file name; treated as missing' };
   return parsed.data;
 }
 
-const isProblem = (value: CacheEntry | CacheProblem): value is CacheProblem => 'message' in value;
+const parseEntry = (cache: Cache, name: string, text: string) => parseStored(cache, name, text, cellEntries.schema, cellEntries.nameOf);
+
+const isProblem = <T extends object>(value: T | CacheProblem): value is CacheProblem => 'message' in value && 'path' in value;
 
 export interface CacheListing {
   entries: CacheEntry[];
   problems: CacheProblem[];
 }
 
-/** Every valid entry; invalid or corrupt files are reported by path and left out, never rendered. */
-export async function listEntries(cache: Cache): Promise<CacheListing> {
-  const listing: CacheListing = { entries: [], problems: [] };
-  for await (const [name, text] of cache.store.iterator()) {
-    if (typeof name !== 'string' || typeof text !== 'string') continue;
-    const parsed = parseEntry(cache, name, text);
-    if (isProblem(parsed)) listing.problems.push(parsed);
-    else listing.entries.push(parsed);
-  }
-  return listing;
-}
+/** Every valid cell entry; invalid or corrupt files are reported by path and left out. */
+export const listEntries = (cache: Cache): Promise<CacheListing> => listRecords(cache, cellEntries);
 
 export async function readEntry(cache: Cache, cell: CellId, key: string): Promise<CacheEntry | CacheProblem | undefined> {
   const name = entryName(cell, key);
@@ -132,22 +131,46 @@ export async function readEntry(cache: Cache, cell: CellId, key: string): Promis
 }
 
 /** Keys sorted at every level, two-space indents, final newline: stable diffs in pull requests. */
-export function serialiseEntry(entry: CacheEntry): string {
+export function serialiseEntry(entry: object): string {
   return `${canonicalJson(entry, 2)}\n`;
 }
 
+/** One kind of stored record: its schema and the name its file must have. */
+export interface RecordKind<T extends { status: string }> {
+  schema: z.ZodType<T>;
+  nameOf: (record: T) => string;
+}
+
+const cellEntries: RecordKind<CacheEntry> = { schema: CacheEntrySchema, nameOf: (entry) => entryName(entry.cell, entry.key) };
+
+/** Every valid record of a store; invalid or corrupt files are reported by path and left out, never rendered. */
+export async function listRecords<T extends { status: string }>(cache: Cache, kind: RecordKind<T>): Promise<{ entries: T[]; problems: CacheProblem[] }> {
+  const listing: { entries: T[]; problems: CacheProblem[] } = { entries: [], problems: [] };
+  for await (const [name, text] of cache.store.iterator()) {
+    if (typeof name !== 'string' || typeof text !== 'string') continue;
+    const parsed = parseStored(cache, name, text, kind.schema, kind.nameOf);
+    if (isProblem(parsed)) listing.problems.push(parsed);
+    else listing.entries.push(parsed);
+  }
+  return listing;
+}
+
 /**
- * Stores an entry. A result that is not ok never replaces an ok entry of the same key.
- * Returns whether the entry was written.
+ * Stores a record. One that is not ok never replaces an ok record of the same name (key).
+ * Returns whether it was written.
  */
-export async function writeEntry(cache: Cache, entry: CacheEntry): Promise<boolean> {
-  const checked = CacheEntrySchema.parse(entry);
+export async function writeRecord<T extends { status: string }>(cache: Cache, kind: RecordKind<T>, record: T): Promise<boolean> {
+  const checked = kind.schema.parse(record);
+  const name = kind.nameOf(checked);
   if (checked.status !== 'ok') {
-    const existing = await readEntry(cache, checked.cell, checked.key);
+    const text = await cache.store.get(name);
+    const existing = text === undefined ? undefined : parseStored(cache, name, text, kind.schema, kind.nameOf);
     if (existing && !isProblem(existing) && existing.status === 'ok') return false;
   }
-  await cache.store.set(entryName(checked.cell, checked.key), serialiseEntry(checked));
+  await cache.store.set(name, serialiseEntry(checked));
   return true;
 }
+
+export const writeEntry = (cache: Cache, entry: CacheEntry) => writeRecord(cache, cellEntries, entry);
 
 export { isProblem };

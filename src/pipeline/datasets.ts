@@ -1,12 +1,14 @@
-// The result datasets: one JSON file per benchmark under content/results/, what the report renders
-// and what pull-request reviewers read. Sorted and free of build-time values, so they only change
-// when a result does.
+// The result datasets: one JSON file per benchmark under content/results/ (its cells and the
+// Rosetta checks of its networks), what the report renders and what pull-request reviewers read.
+// Sorted and free of build-time values, so they only change when a result does.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './cache.ts';
 import { canonicalJson } from './key.ts';
 import { DatasetSchema, SPEC_VERSION } from './schemas.ts';
 import type { Content } from './content.ts';
+import { equivalenceRows } from './equivalence.ts';
+import type { PlannedCheck } from './equivalence.ts';
 import type { PlannedCell } from './matrix.ts';
 import type { CacheEntry, Dataset, DatasetRow } from './schemas.ts';
 
@@ -46,7 +48,8 @@ export function datasetRow(planned: PlannedCell, content: Content): DatasetRow {
 
 const order = (row: DatasetRow) => [row.framework, row.target, row.mode, row.profile].join('\u0000');
 
-export function buildDatasets(cells: PlannedCell[], content: Content): Dataset[] {
+/** One dataset per benchmark: its cells, and the Rosetta checks of its frameworks' networks. */
+export function buildDatasets(cells: PlannedCell[], checks: PlannedCheck[], content: Content): Dataset[] {
   return content.benchmarks.map((benchmark) => ({
     benchmark: benchmark.id,
     spec_version: SPEC_VERSION,
@@ -54,6 +57,7 @@ export function buildDatasets(cells: PlannedCell[], content: Content): Dataset[]
       .filter((cell) => cell.cell.benchmark === benchmark.id)
       .map((cell) => datasetRow(cell, content))
       .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)),
+    equivalence: equivalenceRows(checks, benchmark.id),
   }));
 }
 

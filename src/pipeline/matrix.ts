@@ -41,7 +41,8 @@ export function cellId(cell: CellId): string {
 
 const keep = (list: string[] | undefined, value: string) => !list || list.length === 0 || list.includes(value);
 
-function newestFirst(a: CacheEntry, b: CacheEntry): number {
+/** Sort order of stored records of one cell: ok ones first, then the newest. */
+export function newestFirst(a: { status: string; finished_at: string }, b: { status: string; finished_at: string }): number {
   if ((a.status === 'ok') !== (b.status === 'ok')) return a.status === 'ok' ? -1 : 1;
   return b.finished_at.localeCompare(a.finished_at);
 }

@@ -3,23 +3,40 @@ import { join } from 'node:path';
 import { listEntries, openCache } from './cache.ts';
 import type { Cache, CacheListing } from './cache.ts';
 import { loadContent } from './content.ts';
-import { UserError } from './errors.ts';
 import type { Content } from './content.ts';
+import { buildDatasets, writeDatasets } from './datasets.ts';
+import { listChecks, openChecks, planChecks } from './equivalence.ts';
+import { UserError } from './errors.ts';
+import { plan } from './matrix.ts';
 import type { Filters } from './matrix.ts';
+import type { CheckEntry, Profile } from './schemas.ts';
 
 export interface Project {
   root: string;
   content: Content;
   cache: Cache;
   listing: CacheListing;
+  /** The Rosetta checks' store (cache/equivalence/) and its valid entries. */
+  checks: Cache;
+  checkEntries: CheckEntry[];
 }
 
 export async function openProject(root: string, warn: (line: string) => void): Promise<Project> {
   const content = await loadContent(root);
   const cache = openCache(join(root, 'cache'));
-  const listing = await listEntries(cache);
-  for (const problem of listing.problems) warn(`warning: cache entry ${problem.path} is ${problem.message}`);
-  return { root, content, cache, listing };
+  const checks = openChecks(join(root, 'cache'));
+  const [listing, checkListing] = await Promise.all([listEntries(cache), listChecks(checks)]);
+  for (const problem of [...listing.problems, ...checkListing.problems]) warn(`warning: cache entry ${problem.path} is ${problem.message}`);
+  return { root, content, cache, listing, checks, checkEntries: checkListing.entries };
+}
+
+/** Rewrites the datasets from what the cache holds now, over the whole declared matrix (every
+ * target at `profile` when given, else at its own); returns the paths written. */
+export async function refreshDatasets(project: Project, profile?: Profile): Promise<string[]> {
+  const { root, content } = project;
+  const [cells, checks] = await Promise.all([listEntries(project.cache), listChecks(project.checks)]);
+  const everything = await plan(root, content, cells.entries, { profile });
+  return writeDatasets(root, buildDatasets(everything, await planChecks(root, content, checks.entries), content));
 }
 
 /** Values of a repeatable option, each possibly comma-separated: ["a,b", "c"] -> ["a", "b", "c"]. */

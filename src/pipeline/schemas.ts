@@ -160,17 +160,6 @@ export const RunnerResultSchema = z.strictObject({
     tf32: z.boolean().nullable(),
   }),
   notes: z.array(z.string()),
-  // The Rosetta check: the model's output on the shared probe input, from the canonical weights,
-  // against the framework-neutral NumPy reference (fp32).
-  equivalence: z
-    .strictObject({
-      max_abs_diff: z.number().nonnegative(),
-      scale: z.number().positive(),
-      tolerance: z.number().positive(),
-      passed: z.boolean(),
-    })
-    .nullable()
-    .optional(),
 });
 
 export const RunStatusSchema = z.enum(['ok', 'failed', 'timeout', 'invalid-output', 'unavailable']);
@@ -191,6 +180,33 @@ export const CacheEntrySchema = z.strictObject({
   finished_at: z.iso.datetime(),
   wall_s: z.number().nonnegative(),
   command: z.array(z.string()),
+});
+
+// The Rosetta check (runners/lib/equivalence/): what `python -m equivalence` prints for one
+// framework x benchmark, its network from the canonical weights against the NumPy reference.
+export const EquivalenceOutcomeSchema = z.strictObject({
+  check_version: z.int(),
+  model: z.string(),
+  probe: z.string(),
+  output_shape: z.array(z.int()),
+  // null when the network's output was not finite.
+  max_abs_diff: z.number().nonnegative().nullable(),
+  scale: z.number().positive(),
+  relative_diff: z.number().nonnegative().nullable(),
+  tolerance: z.number().positive(),
+  param_count: z.int(),
+  expected_param_count: z.int(),
+  passed: z.boolean(),
+  versions: z.record(z.string(), z.string()),
+});
+
+export const CheckIdSchema = z.strictObject({ benchmark: id, framework: id });
+
+// One stored check, cache/equivalence/<benchmark>/<framework>.<key>.json. Its key inputs are those
+// of the framework's fp32 smoke cell on the cpu target plus the check's own files.
+export const CheckEntrySchema = CacheEntrySchema.omit({ cell: true, result: true }).extend({
+  check: CheckIdSchema,
+  outcome: EquivalenceOutcomeSchema.nullable(),
 });
 
 export const CellStatusSchema = z.enum([
@@ -225,10 +241,27 @@ export const DatasetRowSchema = z.strictObject({
   command: z.array(z.string()).nullable(),
 });
 
+// The Rosetta check of one framework's network for the dataset's benchmark.
+export const EquivalenceRowSchema = z.strictObject({
+  framework: id,
+  status: CellStatusSchema,
+  key: z.string().nullable(),
+  entry_key: z.string().nullable(),
+  reason: z.string().nullable(),
+  stderr_tail: z.array(z.string()),
+  stale_inputs: z.array(z.string()),
+  outcome: EquivalenceOutcomeSchema.nullable(),
+  inputs: KeyInputsSchema.nullable(),
+  finished_at: z.string().nullable(),
+  wall_s: z.number().nullable(),
+  command: z.array(z.string()).nullable(),
+});
+
 export const DatasetSchema = z.strictObject({
   benchmark: id,
   spec_version: z.int(),
   rows: z.array(DatasetRowSchema),
+  equivalence: z.array(EquivalenceRowSchema).default([]),
 });
 
 // The cells of one target to run elsewhere (scripts/plan.ts writes it, scripts/execute-plan.py runs it).
@@ -271,6 +304,10 @@ export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 export type RunnerResult = z.infer<typeof RunnerResultSchema>;
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
+export type EquivalenceOutcome = z.infer<typeof EquivalenceOutcomeSchema>;
+export type CheckId = z.infer<typeof CheckIdSchema>;
+export type CheckEntry = z.infer<typeof CheckEntrySchema>;
+export type EquivalenceRow = z.infer<typeof EquivalenceRowSchema>;
 export type CellStatus = z.infer<typeof CellStatusSchema>;
 export type DatasetRow = z.infer<typeof DatasetRowSchema>;
 export type Dataset = z.infer<typeof DatasetSchema>;

@@ -1,5 +1,5 @@
 // End to end on a temporary copy of the project: `npm run build` runs the missing smoke cells and
-// renders the report; a second build finds everything cached and runs nothing.
+// the Rosetta checks, and renders the report; a second build finds everything cached and runs nothing.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -29,12 +29,14 @@ async function cacheFiles(): Promise<Map<string, number>> {
 }
 
 describe('npm run build, end to end', () => {
-  test('a first build runs the missing smoke cells, writes datasets and renders the report; a second runs nothing', async () => {
+  test('a first build runs the missing smoke cells and checks, writes datasets and renders the report; a second runs nothing', async () => {
     const first = await build();
     expect(first.exitCode, first.all).toBe(0);
     expect(first.all).toMatch(/3 to run here/);
+    expect(first.all).toMatch(/checks: 3 Rosetta checks, 0 cached, 3 to run here/);
     const files = await cacheFiles();
-    expect(files.size).toBe(3);
+    expect([...files.keys()].filter((f) => !f.startsWith('equivalence'))).toHaveLength(3);
+    expect([...files.keys()].filter((f) => f.startsWith('equivalence'))).toHaveLength(3);
 
     for (const benchmark of ['cnn-cifar10', 'resnet50-features', 'gru-imdb']) {
       const dataset = DatasetSchema.parse(JSON.parse(await readFile(join(project.root, 'content/results', `${benchmark}.json`), 'utf8')));
@@ -45,6 +47,12 @@ describe('npm run build, end to end', () => {
       const h100 = dataset.rows.find((r) => r.framework === 'pytorch' && r.target === 'h100' && r.mode === 'fp32')!;
       expect(h100.status).toBe('not-measured');
       expect(h100.reason).toMatch(/needs the NVIDIA H100/);
+      // The PyTorch network of each benchmark, from the canonical weights, matches the NumPy reference.
+      const check = dataset.equivalence.find((r) => r.framework === 'pytorch')!;
+      expect(check.status, check.reason ?? '').toBe('ok');
+      expect(check.entry_key).toBe(check.key);
+      expect(check.outcome).toMatchObject({ passed: true, expected_param_count: check.outcome?.param_count });
+      expect(check.outcome!.relative_diff).toBeLessThanOrEqual(1e-4);
     }
     expect((await stat(join(project.root, 'dist/index.html'))).isFile()).toBe(true);
 
@@ -52,6 +60,7 @@ describe('npm run build, end to end', () => {
     const second = await build();
     expect(second.exitCode, second.all).toBe(0);
     expect(second.all).toMatch(/3 cached, 0 to run here/);
+    expect(second.all).toMatch(/checks: 3 Rosetta checks, 3 cached, 0 to run here/);
     expect(second.all).toMatch(/datasets unchanged/);
     expect(await cacheFiles()).toEqual(files);
     expect(await readFile(join(project.root, 'content/results/gru-imdb.json'), 'utf8')).toBe(datasetsBefore);

@@ -12,7 +12,7 @@ function row(framework: string, accuracies: number[], overrides: Partial<Dataset
   };
 }
 
-const dataset = (rows: DatasetRow[]): Dataset => ({ benchmark: 'cnn-cifar10', spec_version: 1, rows });
+const dataset = (rows: DatasetRow[]): Dataset => ({ benchmark: 'cnn-cifar10', spec_version: 1, rows, equivalence: [] });
 
 describe('training parity', () => {
   test('passes when the median accuracies of all frameworks lie within the band', () => {

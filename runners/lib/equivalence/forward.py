@@ -1,0 +1,36 @@
+"""How to run a runner's network on a NumPy probe, per family of runners (the folder a runner lives
+in): load the canonical weights where the runner loads them later (before training), switch
+dropout and BatchNorm to inference, convert the layout, and bring the output back as NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def pytorch(namespace: dict, x: np.ndarray) -> np.ndarray:
+    import torch
+    net = namespace["net"]
+    if "canonical" in namespace:  # the training runners load it in reset()
+        net.load_state_dict(namespace["canonical"])
+    net.eval()
+    inputs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)  # NHWC -> NCHW
+    with torch.no_grad():
+        return net(inputs).numpy()
+
+
+def jax(namespace: dict, x: np.ndarray) -> np.ndarray:
+    from flax import nnx
+    if "canonical" in namespace:  # the training runners load it in reset()
+        nnx.update(namespace["net"], namespace["canonical"])
+    net = namespace.get("eval_net", namespace["net"])  # the CNN's view with dropout off
+    return np.asarray(nnx.jit(lambda net, x: net(x))(net, x))  # one compilation, not one per operation
+
+
+def keras_model(name: str):
+    def forward(namespace: dict, x: np.ndarray) -> np.ndarray:
+        import keras
+        return keras.ops.convert_to_numpy(namespace[name].predict_on_batch(x))  # inference mode
+    return forward
+
+
+FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net")}

@@ -1,0 +1,92 @@
+"""The Rosetta check itself (runners/lib/equivalence), NumPy only: the reference's building blocks
+against plain loops, and a check that passes for a network equal to the reference and fails for a
+classic layout mistake or a wrong parameter count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import equivalence
+from equivalence import forward, reference
+from rosetta.rng import Random
+
+from runner_checks import spec
+
+BANNER = "#############################################\n#{:^43}#\n#############################################\n"
+NUMPY_RUNNER = f"""# cnn-cifar10 in NumPy: a stand-in runner for the check's tests.
+import numpy as np
+
+import rosetta
+from equivalence import reference
+
+{BANNER.format("Hyper-parameters")}
+cell = rosetta.read_cell()
+
+{BANNER.format("Data")}
+{BANNER.format("Network")}
+weights = rosetta.canonical_weights("cnn")
+{{mistake}}
+param_count = sum(w.size for w in weights.values()) + {{extra_parameters}}
+net = lambda x: reference.cnn_logits(weights, x)
+
+{BANNER.format("Training and evaluation")}
+raise AssertionError("the check runs only the sections up to the network")
+"""
+
+
+def test_convolution_is_the_zero_padded_cross_correlation_at_any_stride():
+    rng = Random(1)
+    x, kernel = rng.uniform((2, 7, 7, 3)).astype(np.float64), rng.uniform((3, 3, 3, 4), -1, 1).astype(np.float64)
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    for stride in (1, 2):
+        out = reference.conv(x, kernel, stride)
+        assert out.shape == (2, (7 - 1) // stride + 1, (7 - 1) // stride + 1, 4)
+        for i, j in [(0, 0), (1, 2), (out.shape[1] - 1, out.shape[2] - 1)]:
+            window = padded[:, i * stride:i * stride + 3, j * stride:j * stride + 3, :]
+            assert np.allclose(out[:, i, j], np.einsum("nhwc,hwco->no", window, kernel))
+
+
+def test_max_pool_padding_never_wins_the_max():
+    x = -np.ones((1, 4, 4, 1))
+    assert (reference.max_pool(x, 3, 2, padding=1) == -1).all()
+    assert reference.max_pool(np.arange(16.0).reshape(1, 4, 4, 1), 2, 2)[0, :, :, 0].tolist() == [[5, 7], [13, 15]]
+
+
+@pytest.fixture
+def numpy_runner(tmp_path, monkeypatch):
+    """Writes a NumPy runner into a folder of its own family and returns a function that checks it."""
+    monkeypatch.setitem(forward.FORWARD, "numpy", lambda namespace, x: namespace["net"](x))
+    monkeypatch.setitem(equivalence.PACKAGES, "numpy", ["numpy"])
+    (tmp_path / "numpy").mkdir()
+
+    def check(mistake: str = "", extra_parameters: int = 0) -> dict:
+        runner = tmp_path / "numpy" / "cnn_cifar10.py"
+        runner.write_text(NUMPY_RUNNER.format(mistake=mistake, extra_parameters=extra_parameters))
+        return equivalence.check(runner, spec("numpy", "cnn-cifar10", data_dir=str(tmp_path)))
+    return check
+
+
+def test_a_network_equal_to_the_reference_passes_with_the_numbers(numpy_runner):
+    outcome = numpy_runner()
+    assert outcome["passed"] and outcome["model"] == "cnn" and outcome["output_shape"] == [2, 10]
+    assert outcome["max_abs_diff"] < 1e-12 and outcome["scale"] > 0.1 and outcome["param_count"] == 3_441_592
+    assert outcome["versions"] == {"numpy": np.__version__}
+
+
+def test_reading_the_dense_rows_in_channels_first_order_fails_the_check(numpy_runner):
+    mistake = 'weights["dense1.kernel"] = weights["dense1.kernel"].reshape(8, 8, 100, 512).transpose(2, 0, 1, 3).reshape(6400, 512)'
+    outcome = numpy_runner(mistake=mistake)
+    assert not outcome["passed"] and outcome["relative_diff"] > outcome["tolerance"]
+
+
+def test_a_wrong_parameter_count_fails_the_check_even_when_the_outputs_agree(numpy_runner):
+    outcome = numpy_runner(extra_parameters=10)
+    assert not outcome["passed"] and outcome["max_abs_diff"] < 1e-12 and outcome["param_count"] == outcome["expected_param_count"] + 10
+
+
+def test_the_check_refuses_a_fast_mode_cell(numpy_runner, tmp_path):
+    runner = tmp_path / "numpy" / "cnn_cifar10.py"
+    numpy_runner()
+    with pytest.raises(ValueError, match="fp32 on the cpu"):
+        equivalence.check(runner, spec("numpy", "cnn-cifar10", mode="fast"))

@@ -1,0 +1,60 @@
+// The Rosetta check as the report shows it: for each framework and model, whether its network,
+// from the canonical weights, matched the NumPy reference (and had the spec's parameter count), with
+// the largest difference relative to the output's scale. Only current outcomes count as verdicts:
+// a stale one is shown as stale with its old numbers, never as a pass.
+import { byDeclaration, frameworkName } from './model.ts';
+import type { Report } from './model.ts';
+import { formatCount, STATUS_LABELS } from './format.ts';
+import type { CellStatus, EquivalenceRow } from '../pipeline/schemas.ts';
+
+export interface EquivalenceCell {
+  benchmark: string;
+  status: CellStatus;
+  /** true / false for a current outcome, null otherwise. */
+  passed: boolean | null;
+  /** What the table cell says, e.g. "pass, 7.7e-7". */
+  text: string;
+  /** The numbers in full, for a tooltip and the closing note: "max |diff| 1.5e-6 on a scale of 1.97 ...". */
+  detail: string;
+}
+
+export interface EquivalenceLine {
+  framework: string;
+  name: string;
+  cells: EquivalenceCell[];
+}
+
+const exponent = (value: number | null) => (value === null ? 'not finite' : value.toExponential(1));
+
+function cellOf(benchmark: string, row: EquivalenceRow | undefined): EquivalenceCell {
+  if (!row) return { benchmark, status: 'not-measured', passed: null, text: 'not run yet', detail: 'no check recorded' };
+  const outcome = row.outcome;
+  if (!outcome) return { benchmark, status: row.status, passed: null, text: STATUS_LABELS[row.status], detail: row.reason ?? '' };
+  const sizeOk = outcome.param_count === outcome.expected_param_count;
+  const verdict = outcome.passed ? 'pass' : 'FAIL';
+  const numbers = sizeOk ? exponent(outcome.relative_diff) : `${formatCount(outcome.param_count)} parameters, spec ${formatCount(outcome.expected_param_count)}`;
+  const detail =
+    `max |diff| ${exponent(outcome.max_abs_diff)} on a scale of ${outcome.scale.toPrecision(3)} ` +
+    `(relative ${exponent(outcome.relative_diff)}, tolerance ${outcome.tolerance}); ${formatCount(outcome.param_count)} parameters; probe: ${outcome.probe}`;
+  if (row.status === 'stale') return { benchmark, status: 'stale', passed: null, text: `stale (was ${verdict}, ${numbers})`, detail: `${row.reason}; ${detail}` };
+  return { benchmark, status: row.status, passed: outcome.passed, text: `${verdict}, ${numbers}`, detail };
+}
+
+/** One line per framework that has a check of any benchmark, one cell per benchmark. */
+export function equivalenceTable(report: Report): EquivalenceLine[] {
+  const rows = report.datasets.flatMap((dataset) => dataset.equivalence.map((row) => ({ benchmark: dataset.benchmark, row })));
+  const frameworks = [...new Set(rows.map(({ row }) => row.framework))].sort(byDeclaration(report.frameworks));
+  return frameworks.map((framework) => ({
+    framework,
+    name: frameworkName(report, framework),
+    cells: report.benchmarks.map((benchmark) =>
+      cellOf(benchmark.id, rows.find(({ benchmark: b, row }) => b === benchmark.id && row.framework === framework)?.row),
+    ),
+  }));
+}
+
+/** How many current checks passed, of how many current ones. */
+export function equivalenceSummary(lines: EquivalenceLine[]): { passed: number; current: number } {
+  const cells = lines.flatMap((line) => line.cells).filter((cell) => cell.passed !== null);
+  return { passed: cells.filter((cell) => cell.passed).length, current: cells.length };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, test } from 'vitest';
+import { equivalenceSummary, equivalenceTable } from '../../src/report/equivalence.ts';
+import { fixtureReport } from './fixture-report.ts';
+
+const report = await fixtureReport();
+const lines = equivalenceTable(report);
+const cell = (framework: string, benchmark: string) => lines.find((l) => l.framework === framework)!.cells.find((c) => c.benchmark === benchmark)!;
+
+describe('the Rosetta check in the report', () => {
+  test('has one line per framework with a check, one cell per benchmark in the spec order', () => {
+    expect(lines.map((line) => line.framework)).toEqual(['jax', 'keras-jax', 'pytorch', 'tensorflow']);
+    expect(lines[0].cells.map((c) => c.benchmark)).toEqual(report.benchmarks.map((b) => b.id));
+  });
+
+  test('a current outcome within the tolerance passes and shows its relative difference', () => {
+    expect(cell('pytorch', 'cnn-cifar10')).toMatchObject({ passed: true, text: 'pass, 7.7e-7' });
+    expect(cell('pytorch', 'cnn-cifar10').detail).toMatch(/max \|diff\| 1\.5e-6 on a scale of 2\.00 \(relative 7\.7e-7, tolerance 0\.0001\)/);
+  });
+
+  test('a difference over the tolerance, or a wrong parameter count, fails with the numbers', () => {
+    expect(cell('keras-jax', 'cnn-cifar10')).toMatchObject({ passed: false, text: 'FAIL, 2.5e-3' });
+    expect(cell('tensorflow', 'resnet50-features')).toMatchObject({ passed: false, text: 'FAIL, 23,561,152 parameters, spec 23,508,032' });
+  });
+
+  test('a stale outcome is never a verdict, and a failed or missing check says what happened', () => {
+    expect(cell('jax', 'resnet50-features')).toMatchObject({ status: 'stale', passed: null, text: 'stale (was pass, 4.0e-7)' });
+    expect(cell('jax', 'resnet50-features').detail).toMatch(/inputs changed since it ran: files\..*jax\/resnet50_features\.py/);
+    expect(cell('tensorflow', 'cnn-cifar10')).toMatchObject({ status: 'failed', passed: null, text: 'failed' });
+    expect(cell('tensorflow', 'cnn-cifar10').detail).toMatch(/KeyError: conv1\.kernel/);
+    expect(cell('jax', 'gru-imdb')).toMatchObject({ status: 'not-measured', passed: null });
+    expect(cell('keras-jax', 'gru-imdb')).toMatchObject({ status: 'not-measured', text: 'not run yet' });
+  });
+
+  test('the summary counts only current outcomes', () => {
+    expect(equivalenceSummary(lines)).toEqual({ passed: 4, current: 6 });
+  });
+});
