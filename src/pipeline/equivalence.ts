@@ -10,9 +10,9 @@ import { CHECKS_FOLDER, listRecords, openCache, writeRecord } from './cache.ts';
 import type { Cache, RecordKind } from './cache.ts';
 import type { Content } from './content.ts';
 import { ensureEnvironment } from './environments.ts';
-import { cellKey, diffInputs, fileHasher, keyInputs, PYTHON_PATH, runnerPath, sharedModuleFiles } from './key.ts';
+import { fileHasher, keyInputs, PYTHON_PATH, runnerPath, sharedModuleFiles } from './key.ts';
 import type { Filters } from './matrix.ts';
-import { newestFirst } from './matrix.ts';
+import { againstCache } from './matrix.ts';
 import type { Reporter } from './progress.ts';
 import { formatSeconds } from './progress.ts';
 import { EXIT_UNAVAILABLE } from './run.ts';
@@ -90,21 +90,8 @@ export async function planChecks(root: string, content: Content, entries: CheckE
         continue;
       }
       const inputs = await keyInputs(context, checkCell(check, target), benchmark, framework, target);
-      const key = cellKey(inputs);
-      const known = entries.filter((e) => e.check.benchmark === benchmark.id && e.check.framework === framework.id).sort(newestFirst);
-      const current = known.find((entry) => entry.key === key) ?? null;
-      const previous = known.find((entry) => entry.key !== key) ?? null;
-      checks.push({
-        ...base,
-        status: current?.status === 'ok' ? 'cached' : 'missing',
-        reason: null,
-        key,
-        inputs,
-        runner: runnerPath(framework, benchmark.id),
-        current,
-        previous,
-        changed: previous ? diffInputs(previous.inputs, inputs) : [],
-      });
+      const known = entries.filter((e) => e.check.benchmark === benchmark.id && e.check.framework === framework.id);
+      checks.push({ ...base, ...againstCache(inputs, known), reason: null, runner: runnerPath(framework, benchmark.id) });
     }
   }
   return checks;

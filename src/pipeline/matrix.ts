@@ -42,9 +42,20 @@ export function cellId(cell: CellId): string {
 const keep = (list: string[] | undefined, value: string) => !list || list.length === 0 || list.includes(value);
 
 /** Sort order of stored records of one cell: ok ones first, then the newest. */
-export function newestFirst(a: { status: string; finished_at: string }, b: { status: string; finished_at: string }): number {
+function newestFirst(a: { status: string; finished_at: string }, b: { status: string; finished_at: string }): number {
   if ((a.status === 'ok') !== (b.status === 'ok')) return a.status === 'ok' ? -1 : 1;
   return b.finished_at.localeCompare(a.finished_at);
+}
+
+/** Where a record of these inputs stands in the cache, given the stored records of the same cell
+ * or check: the one under the current key, the newest under an older key, and what changed since. */
+export function againstCache<E extends { key: string; status: string; finished_at: string; inputs: KeyInputs }>(inputs: KeyInputs, known: E[]) {
+  const key = cellKey(inputs);
+  const sorted = [...known].sort(newestFirst);
+  const current = sorted.find((entry) => entry.key === key) ?? null;
+  const previous = sorted.find((entry) => entry.key !== key) ?? null;
+  const status: 'cached' | 'missing' = current?.status === 'ok' ? 'cached' : 'missing';
+  return { status, key, inputs, current, previous, changed: previous ? diffInputs(previous.inputs, inputs) : [] };
 }
 
 export async function plan(root: string, content: Content, entries: CacheEntry[], filters: Filters = {}): Promise<PlannedCell[]> {
@@ -81,21 +92,7 @@ export async function plan(root: string, content: Content, entries: CacheEntry[]
             continue;
           }
           const inputs = await keyInputs(context, cell, benchmark, framework, target);
-          const key = cellKey(inputs);
-          const known = (byCell.get(base.id) ?? []).sort(newestFirst);
-          const current = known.find((entry) => entry.key === key) ?? null;
-          const previous = known.find((entry) => entry.key !== key) ?? null;
-          cells.push({
-            ...base,
-            status: current?.status === 'ok' ? 'cached' : 'missing',
-            reason: null,
-            key,
-            inputs,
-            runner: runnerPath(framework, benchmark.id),
-            current,
-            previous,
-            changed: previous ? diffInputs(previous.inputs, inputs) : [],
-          });
+          cells.push({ ...base, ...againstCache(inputs, byCell.get(base.id) ?? []), reason: null, runner: runnerPath(framework, benchmark.id) });
         }
       }
     }
