@@ -27,14 +27,15 @@ Options:
   --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own
   --strict               stop at the first cell that is not ok, and exit non-zero
   --render-only          run nothing: write the datasets from the cache and render
-                         (the checks follow --benchmark and --framework, and run unless --target
-                         leaves out the cpu target or --mode leaves out fp32)
   --no-render            do everything but the Astro build
   --root DIR             the project folder (default: the current folder)
   -h, --help             show this help
 
-Exit codes: 0 done (failed cells are shown in the report), 1 a cell failed under --strict or the
-content is invalid, 130 interrupted (completed cells are kept in the cache).`;
+The Rosetta checks follow --benchmark and --framework; --target without the cpu target or --mode
+without fp32 leaves them out.
+
+Exit codes: 0 done (failed cells are shown in the report), 1 a cell failed or a check did not pass
+under --strict, or the content is invalid, 130 interrupted (completed cells are kept in the cache).`;
 
 function planLine(cell: PlannedCell): string {
   const why =

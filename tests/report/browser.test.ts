@@ -112,6 +112,14 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
         expect(box!.x + box!.width).toBeLessThanOrEqual(width + 1);
         expect(await chart.locator('title').textContent()).toBeTruthy();
       }
+      // The Rosetta check: one line per framework with a check, its verdicts with their numbers.
+      const checks = page.locator('table.equivalence');
+      await checks.scrollIntoViewIfNeeded();
+      expect(await checks.isVisible()).toBe(true);
+      expect(await checks.locator('tbody tr').count()).toBe(4);
+      expect(await checks.locator('td.check-pass').first().textContent()).toMatch(/^pass, \d\.\de-\d$/);
+      expect(await checks.locator('td.check-fail').count()).toBe(2);
+      expect(await checks.locator('caption').textContent()).toMatch(/4 of 6 current checks pass/);
       // The page itself never scrolls sideways; wide tables scroll inside their frame.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await page.screenshot({ path: join(SCREENSHOTS, `article-${width}.png`), fullPage: true });
