@@ -58,3 +58,21 @@ export function equivalenceSummary(lines: EquivalenceLine[]): { passed: number; 
   const cells = lines.flatMap((line) => line.cells).filter((cell) => cell.passed !== null);
   return { passed: cells.filter((cell) => cell.passed).length, current: cells.length };
 }
+
+/** One benchmark's checks in a sentence, for its section: "6 of 6 frameworks match the NumPy
+ * reference (largest relative difference 1.5e-6)", naming the ones that fail. */
+export function benchmarkCheckLine(report: Report, benchmark: string): string {
+  const cells = equivalenceTable(report).map((line) => ({ name: line.name, cell: line.cells.find((c) => c.benchmark === benchmark)! }));
+  const current = cells.filter(({ cell }) => cell.passed !== null);
+  if (current.length === 0) return 'no current check recorded';
+  const passing = current.filter(({ cell }) => cell.passed);
+  const diffs = report.datasets.find((d) => d.benchmark === benchmark)!.equivalence
+    .filter((row) => row.status === 'ok' && row.outcome?.passed)
+    .map((row) => row.outcome!.relative_diff ?? 0);
+  const largest = diffs.length ? ` (largest relative difference ${Math.max(...diffs).toExponential(1)})` : '';
+  const failing = current.filter(({ cell }) => !cell.passed).map(({ name }) => name);
+  const others = cells.length - current.length;
+  return `${passing.length} of ${current.length} frameworks match the NumPy reference${largest}` +
+    (failing.length ? `; fails: ${failing.join(', ')}` : '') +
+    (others ? `; ${others} without a current check` : '');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { equivalenceSummary, equivalenceTable } from '../../src/report/equivalence.ts';
+import { benchmarkCheckLine, equivalenceSummary, equivalenceTable } from '../../src/report/equivalence.ts';
 import { fixtureReport } from './fixture-report.ts';
 
 const report = await fixtureReport();
@@ -33,5 +33,12 @@ describe('the Rosetta check in the report', () => {
 
   test('the summary counts only current outcomes', () => {
     expect(equivalenceSummary(lines)).toEqual({ passed: 4, current: 6 });
+  });
+
+  test("a benchmark's line counts its current checks, names the failures and the frameworks without one", () => {
+    expect(benchmarkCheckLine(report, 'cnn-cifar10')).toBe(
+      '2 of 3 frameworks match the NumPy reference (largest relative difference 7.7e-7); fails: Keras 3 (JAX backend); 1 without a current check',
+    );
+    expect(benchmarkCheckLine(report, 'gru-imdb')).toBe('1 of 1 frameworks match the NumPy reference (largest relative difference 5.8e-7); 3 without a current check');
   });
 });
