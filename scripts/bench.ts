@@ -51,7 +51,7 @@ const checks = project.checkEntries.filter((e) => e.status === 'ok').sort((a, b)
 for (const e of checks) {
   const o = e.outcome!;
   const diff = o.relative_diff === null ? 'not finite' : o.relative_diff.toExponential(2);
-  console.log(`  ${`${e.check.benchmark}/${e.check.framework}`.padEnd(32)} ${o.passed ? 'pass' : 'FAIL'}  ${diff.padStart(9)}  max |diff| ${o.max_abs_diff?.toExponential(2) ?? 'n/a'}  ${e.wall_s.toFixed(1).padStart(5)} s`);
+  console.log(`  ${`${e.check.benchmark}/${e.check.framework}`.padEnd(36)} ${o.passed ? 'pass' : 'FAIL'}  ${diff.padStart(9)}  max |diff| ${o.max_abs_diff?.toExponential(2) ?? 'n/a'}  ${e.wall_s.toFixed(1).padStart(5)} s`);
 }
 
 console.log('\nrunner length (lines, and lines that are not blank or comments):');
