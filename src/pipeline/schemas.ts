@@ -241,21 +241,11 @@ export const DatasetRowSchema = z.strictObject({
   command: z.array(z.string()).nullable(),
 });
 
-// The Rosetta check of one framework's network for the dataset's benchmark.
-export const EquivalenceRowSchema = z.strictObject({
-  framework: id,
-  status: CellStatusSchema,
-  key: z.string().nullable(),
-  entry_key: z.string().nullable(),
-  reason: z.string().nullable(),
-  stderr_tail: z.array(z.string()),
-  stale_inputs: z.array(z.string()),
-  outcome: EquivalenceOutcomeSchema.nullable(),
-  inputs: KeyInputsSchema.nullable(),
-  finished_at: z.string().nullable(),
-  wall_s: z.number().nullable(),
-  command: z.array(z.string()).nullable(),
-});
+// The Rosetta check of one framework's network for the dataset's benchmark: the same bookkeeping as
+// a cell's row, with the check's outcome in place of a result.
+export const EquivalenceRowSchema = DatasetRowSchema.pick({
+  status: true, key: true, entry_key: true, reason: true, stderr_tail: true, stale_inputs: true, inputs: true, finished_at: true, wall_s: true, command: true,
+}).extend({ framework: id, outcome: EquivalenceOutcomeSchema.nullable() });
 
 export const DatasetSchema = z.strictObject({
   benchmark: id,
