@@ -37,25 +37,18 @@ without fp32 leaves them out.
 Exit codes: 0 done (failed cells are shown in the report), 1 a cell failed or a check did not pass
 under --strict, or the content is invalid, 130 interrupted (completed cells are kept in the cache).`;
 
-function planLine(cell: PlannedCell): string {
+/** One line of --plan for a cell or a check: its status, and why it must run or cannot. */
+function planLine(planned: PlannedCell | PlannedCheck): string {
   const why =
-    cell.status === 'missing'
-      ? cell.current
-        ? `last run ${cell.current.status}`
-        : cell.previous
-          ? `inputs changed: ${cell.changed.join(', ')}`
+    planned.status === 'missing'
+      ? planned.current
+        ? `last run ${planned.current.status}`
+        : planned.previous
+          ? `inputs changed: ${planned.changed.join(', ')}`
           : 'never run'
-      : (cell.reason ?? '');
-  const where = cell.status === 'missing' && !cell.runnable ? ' (not runnable here)' : '';
-  return `${cell.status.padEnd(11)} ${cell.id}${where}${why ? `  ${why}` : ''}`;
-}
-
-function checkLine(check: PlannedCheck): string {
-  const why =
-    check.status === 'missing'
-      ? check.current ? `last run ${check.current.status}` : check.previous ? `inputs changed: ${check.changed.join(', ')}` : 'never run'
-      : (check.reason ?? '');
-  return `${check.status.padEnd(11)} check ${check.id}${why ? `  ${why}` : ''}`;
+      : (planned.reason ?? '');
+  const where = 'runnable' in planned && planned.status === 'missing' && !planned.runnable ? ' (not runnable here)' : '';
+  return `${planned.status.padEnd(11)} ${'check' in planned ? 'check ' : ''}${planned.id}${where}${why ? `  ${why}` : ''}`;
 }
 
 async function main(): Promise<number> {
@@ -99,7 +92,7 @@ async function main(): Promise<number> {
 
   if (values.plan) {
     for (const cell of cells) console.log(planLine(cell));
-    for (const check of checks) console.log(checkLine(check));
+    for (const check of checks) console.log(planLine(check));
     const count = <T extends { status: string }>(list: T[], status: string) => list.filter((item) => item.status === status).length;
     console.log(`\n${cells.length} cells: ${count(cells, 'cached')} cached, ${count(cells, 'missing')} missing, ${count(cells, 'unsupported')} unsupported, ${count(cells, 'unavailable')} unavailable`);
     console.log(`${checks.length} checks: ${count(checks, 'cached')} cached, ${count(checks, 'missing')} missing`);

@@ -2,22 +2,22 @@
 // `python -m equivalence` (runners/lib/equivalence/) in the framework's environment on this
 // machine's CPU, cache its outcome by the hash of its inputs under cache/equivalence/, and hand the
 // datasets one row per framework. The check's files are inputs of its own key, never of a cell's.
-import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { CHECKS_FOLDER, listRecords, openCache, writeRecord } from './cache.ts';
 import type { Cache, RecordKind } from './cache.ts';
 import type { Content } from './content.ts';
 import { ensureEnvironment } from './environments.ts';
-import { fileHasher, keyInputs, PYTHON_PATH, runnerPath, sharedModuleFiles } from './key.ts';
+import { cellSpec } from './execute.ts';
+import { fileHasher, keyInputs, PYTHON_PATH, pythonFiles, runnerPath } from './key.ts';
 import type { Filters } from './matrix.ts';
-import { againstCache } from './matrix.ts';
+import { againstCache, keep } from './matrix.ts';
 import type { Reporter } from './progress.ts';
 import { formatSeconds } from './progress.ts';
-import { EXIT_UNAVAILABLE } from './run.ts';
-import { CACHE_ENTRY_VERSION, CheckEntrySchema, EquivalenceOutcomeSchema, PROTOCOL_VERSION, SPEC_VERSION } from './schemas.ts';
-import type { CellId, CellSpec, CheckEntry, CheckId, EquivalenceOutcome, EquivalenceRow, KeyInputs, RunStatus, Target } from './schemas.ts';
+import { exitProblem } from './run.ts';
+import { CACHE_ENTRY_VERSION, CheckEntrySchema, EquivalenceOutcomeSchema } from './schemas.ts';
+import type { CellId, CheckEntry, CheckId, EquivalenceOutcome, EquivalenceRow, KeyInputs, RunStatus, Target } from './schemas.ts';
 
 export const EQUIVALENCE_DIR = 'runners/lib/equivalence';
 const TIMEOUT_S = 300;
@@ -61,20 +61,10 @@ export const listChecks = (cache: Cache) => listRecords(cache, checkEntries);
 
 export const writeCheck = (cache: Cache, entry: CheckEntry) => writeRecord(cache, checkEntries, entry);
 
-async function checkFiles(root: string): Promise<string[]> {
-  const entries = await readdir(join(root, EQUIVALENCE_DIR), { withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.py'))
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'))
-    .sort();
-}
-
-const keep = (list: string[] | undefined, value: string) => !list || list.length === 0 || list.includes(value);
-
 /** One check per benchmark x framework (filtered), with its key and what the cache holds for it. */
 export async function planChecks(root: string, content: Content, entries: CheckEntry[], filters: Filters = {}): Promise<PlannedCheck[]> {
   const target = checkTarget(content);
-  const context = { hash: fileHasher(root), sharedFiles: [...(await sharedModuleFiles(root)), ...(await checkFiles(root))] };
+  const context = { hash: fileHasher(root), sharedFiles: [...(await pythonFiles(root)), ...(await pythonFiles(root, EQUIVALENCE_DIR))] };
   const checks: PlannedCheck[] = [];
   for (const benchmark of content.benchmarks.filter((b) => keep(filters.benchmarks, b.id))) {
     for (const framework of content.frameworks.filter((f) => keep(filters.frameworks, f.id))) {
@@ -133,12 +123,8 @@ export function checkRunOf(done: { exitCode?: number; timedOut: boolean; signal?
   const stderrTail = done.stderr.split('\n').filter(Boolean).slice(-STDERR_TAIL_LINES);
   const exitCode = done.exitCode ?? null;
   const run = (status: RunStatus, message: string | null, outcome: EquivalenceOutcome | null = null) => ({ status, outcome, message, exitCode, stderrTail });
-  if (done.timedOut) return run('timeout', `no outcome within the ${TIMEOUT_S} s timeout; the check was stopped`);
-  if (exitCode === EXIT_UNAVAILABLE) return run('unavailable', stderrTail.at(-1) ?? 'the framework could not be imported');
-  if (exitCode !== 0) {
-    const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${exitCode}`;
-    return run('failed', `the check ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`);
-  }
+  const problem = exitProblem(done, stderrTail, { what: 'check', expected: 'outcome', timeoutS: TIMEOUT_S });
+  if (problem) return run(problem.status, problem.message);
   const lines = done.stdout.split('\n').filter((line) => line.trim());
   if (lines.length !== 1) return run('invalid-output', `the check printed ${lines.length} lines on stdout; exactly one JSON outcome is expected`);
   let raw: unknown;
@@ -177,11 +163,7 @@ export async function runChecks(checks: PlannedCheck[], options: CheckOptions): 
   for (const [index, planned] of checks.entries()) {
     if (options.signal?.aborted) return { ran, interrupted: true };
     const framework = content.frameworks.find((f) => f.id === planned.check.framework)!;
-    const benchmark = content.benchmarks.find((b) => b.id === planned.check.benchmark)!;
-    const spec: CellSpec = {
-      spec_version: SPEC_VERSION, protocol: PROTOCOL_VERSION, key: planned.key!, ...checkCell(planned.check, target),
-      device: 'cpu', params: benchmark.profiles.smoke, data_dir: 'data', seed: 0,
-    };
+    const spec = cellSpec({ key: planned.key, cell: checkCell(planned.check, target) }, content);
     const args = ['-m', 'equivalence', '--runner', planned.runner!, '--cell', '-'];
     const started = new Date();
     let run: CheckRun;

@@ -78,7 +78,7 @@ export function describeOutcome(outcome: RunOutcome): string {
 }
 
 /** What the runner of a planned cell receives (runners/README.md). */
-export function cellSpec(cell: PlannedCell, content: Content): CellSpec {
+export function cellSpec(cell: Pick<PlannedCell, 'key' | 'cell'>, content: Content): CellSpec {
   const target = content.targets.find((t) => t.id === cell.cell.target)!;
   const benchmark = content.benchmarks.find((b) => b.id === cell.cell.benchmark)!;
   return {

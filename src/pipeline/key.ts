@@ -57,9 +57,9 @@ export function fileHasher(root: string): FileHasher {
   };
 }
 
-/** The Python source files of the shared module (tests and caches excluded), sorted. */
-export async function sharedModuleFiles(root: string): Promise<string[]> {
-  const entries = await readdir(join(root, SHARED_MODULE_DIR), { recursive: true, withFileTypes: true });
+/** The Python source files of a folder of runners/lib (caches excluded), sorted; by default the shared module's. */
+export async function pythonFiles(root: string, dir = SHARED_MODULE_DIR): Promise<string[]> {
+  const entries = await readdir(join(root, dir), { recursive: true, withFileTypes: true });
   return entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.py') && !entry.parentPath.includes('__pycache__'))
     .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'))

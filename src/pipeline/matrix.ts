@@ -1,6 +1,6 @@
 // The matrix: benchmark x framework x target x mode (x profile), and the plan: which cells are
 // cached, which must run, and which cannot exist (with the reason, never a silently missing row).
-import { cellKey, diffInputs, fileHasher, keyInputs, runnerPath, sharedModuleFiles } from './key.ts';
+import { cellKey, diffInputs, fileHasher, keyInputs, pythonFiles, runnerPath } from './key.ts';
 import type { Content } from './content.ts';
 import type { CacheEntry, CellId, KeyInputs, Mode, Profile } from './schemas.ts';
 
@@ -39,7 +39,8 @@ export function cellId(cell: CellId): string {
   return `${cell.benchmark}/${cell.framework}/${cell.target}/${cell.mode}/${cell.profile}`;
 }
 
-const keep = (list: string[] | undefined, value: string) => !list || list.length === 0 || list.includes(value);
+/** Whether a filter keeps this id (no filter keeps everything). */
+export const keep = (list: string[] | undefined, value: string) => !list || list.length === 0 || list.includes(value);
 
 /** Sort order of stored records of one cell: ok ones first, then the newest. */
 function newestFirst(a: { status: string; finished_at: string }, b: { status: string; finished_at: string }): number {
@@ -59,7 +60,7 @@ export function againstCache<E extends { key: string; status: string; finished_a
 }
 
 export async function plan(root: string, content: Content, entries: CacheEntry[], filters: Filters = {}): Promise<PlannedCell[]> {
-  const context = { hash: fileHasher(root), sharedFiles: await sharedModuleFiles(root) };
+  const context = { hash: fileHasher(root), sharedFiles: await pythonFiles(root) };
   const byCell = new Map<string, CacheEntry[]>();
   for (const entry of entries) {
     const id = cellId(entry.cell);

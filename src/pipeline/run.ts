@@ -32,6 +32,22 @@ export interface RunOutcome {
 
 export class Interrupted extends Error {}
 
+/**
+ * What went wrong with a process that ended this way (a runner, or the Rosetta check), or null
+ * when it exited 0: `what` names it in the message, `expected` what it should have printed.
+ */
+export function exitProblem(
+  done: { timedOut: boolean; exitCode?: number; signal?: string },
+  stderrTail: string[],
+  { what, expected, timeoutS }: { what: string; expected: string; timeoutS: number },
+): { status: RunStatus; message: string } | null {
+  if (done.timedOut) return { status: 'timeout', message: `no ${expected} within the ${timeoutS} s timeout; the ${what} was stopped` };
+  if (done.exitCode === EXIT_UNAVAILABLE) return { status: 'unavailable', message: stderrTail.at(-1) ?? 'the framework could not be imported' };
+  if (done.exitCode === 0) return null;
+  const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${done.exitCode}`;
+  return { status: 'failed', message: `the ${what} ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}` };
+}
+
 type Line = { kind: 'progress'; event: ProgressEvent } | { kind: 'result'; result: RunnerResult } | { kind: 'bad'; why: string };
 
 export function parseLine(line: string): Line {
@@ -99,12 +115,8 @@ export async function runCell(request: RunRequest): Promise<RunOutcome> {
     command: launch.display,
   });
 
-  if (done.timedOut) return outcome('timeout', `no result within the ${request.timeoutS} s timeout; the runner was stopped`);
-  if (exitCode === EXIT_UNAVAILABLE) return outcome('unavailable', stderrTail.at(-1) ?? 'the framework could not be imported');
-  if (exitCode !== 0) {
-    const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${exitCode}`;
-    return outcome('failed', `the runner ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`);
-  }
+  const problem = exitProblem(done, stderrTail, { what: 'runner', expected: 'result', timeoutS: request.timeoutS });
+  if (problem) return outcome(problem.status, problem.message);
   if (bad) return outcome('invalid-output', bad);
   if (results.length === 0) return outcome('invalid-output', 'the runner exited without a result event');
   if (results.length > 1) return outcome('invalid-output', `the runner printed ${results.length} result events; exactly one is allowed`);

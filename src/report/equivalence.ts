@@ -16,6 +16,8 @@ export interface EquivalenceCell {
   text: string;
   /** The numbers in full, for a tooltip and the closing note: "max |diff| 1.5e-6 on a scale of 1.97 ...". */
   detail: string;
+  /** max |diff| / scale of a current outcome, null otherwise. */
+  relativeDiff: number | null;
 }
 
 export interface EquivalenceLine {
@@ -27,17 +29,17 @@ export interface EquivalenceLine {
 const exponent = (value: number | null) => (value === null ? 'not finite' : value.toExponential(1));
 
 function cellOf(benchmark: string, row: EquivalenceRow | undefined): EquivalenceCell {
-  if (!row) return { benchmark, status: 'not-measured', passed: null, text: 'not run yet', detail: 'no check recorded' };
+  if (!row) return { benchmark, status: 'not-measured', passed: null, text: 'not run yet', detail: 'no check recorded', relativeDiff: null };
   const outcome = row.outcome;
-  if (!outcome) return { benchmark, status: row.status, passed: null, text: STATUS_LABELS[row.status], detail: row.reason ?? '' };
+  if (!outcome) return { benchmark, status: row.status, passed: null, text: STATUS_LABELS[row.status], detail: row.reason ?? '', relativeDiff: null };
   const sizeOk = outcome.param_count === outcome.expected_param_count;
   const verdict = outcome.passed ? 'pass' : 'FAIL';
   const numbers = sizeOk ? exponent(outcome.relative_diff) : `${formatCount(outcome.param_count)} parameters, spec ${formatCount(outcome.expected_param_count)}`;
   const detail =
     `max |diff| ${exponent(outcome.max_abs_diff)} on a scale of ${outcome.scale.toPrecision(3)} ` +
     `(relative ${exponent(outcome.relative_diff)}, tolerance ${outcome.tolerance}); ${formatCount(outcome.param_count)} parameters; probe: ${outcome.probe}`;
-  if (row.status === 'stale') return { benchmark, status: 'stale', passed: null, text: `stale (was ${verdict}, ${numbers})`, detail: `${row.reason}; ${detail}` };
-  return { benchmark, status: row.status, passed: outcome.passed, text: `${verdict}, ${numbers}`, detail };
+  if (row.status === 'stale') return { benchmark, status: 'stale', passed: null, text: `stale (was ${verdict}, ${numbers})`, detail: `${row.reason}; ${detail}`, relativeDiff: null };
+  return { benchmark, status: row.status, passed: outcome.passed, text: `${verdict}, ${numbers}`, detail, relativeDiff: outcome.relative_diff };
 }
 
 /** One line per framework that has a check of any benchmark, one cell per benchmark. */
@@ -66,9 +68,7 @@ export function benchmarkCheckLine(report: Report, benchmark: string): string {
   const current = cells.filter(({ cell }) => cell.passed !== null);
   if (current.length === 0) return 'no current check recorded';
   const passing = current.filter(({ cell }) => cell.passed);
-  const diffs = report.datasets.find((d) => d.benchmark === benchmark)!.equivalence
-    .filter((row) => row.status === 'ok' && row.outcome?.passed)
-    .map((row) => row.outcome!.relative_diff ?? 0);
+  const diffs = passing.map(({ cell }) => cell.relativeDiff ?? 0);
   const largest = diffs.length ? ` (largest relative difference ${Math.max(...diffs).toExponential(1)})` : '';
   const failing = current.filter(({ cell }) => !cell.passed).map(({ name }) => name);
   const others = cells.length - current.length;
