@@ -7,6 +7,7 @@ import type { PlannedCheck } from '../src/pipeline/equivalence.ts';
 import { executeCells } from '../src/pipeline/execute.ts';
 import { plan } from '../src/pipeline/matrix.ts';
 import type { Filters, PlannedCell } from '../src/pipeline/matrix.ts';
+import { acquireLock } from '../src/pipeline/lock.ts';
 import { createReporter } from '../src/pipeline/progress.ts';
 import { checkFilters, oneOf, openProject, optionList as list, refreshDatasets, reportError } from '../src/pipeline/project.ts';
 import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
@@ -25,11 +26,18 @@ Options:
   --target ID            only these targets
   --mode MODE            only these modes (fp32, fast)
   --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own
+  --remeasure            run the selected cells again even where cached: the new result becomes
+                         current, the one it replaces is kept under cache/history/
   --strict               stop at the first cell that is not ok, and exit non-zero
   --render-only          run nothing: write the datasets from the cache and render
   --no-render            do everything but the Astro build
   --root DIR             the project folder (default: the current folder)
   -h, --help             show this help
+
+The cells of one benchmark run in interleaved rounds: each runner is started and warmed up in turn,
+then every round gives each cell one timed repeat, one process working at a time, so a change of
+machine load hits all frameworks alike. One build at a time per tree: a second build or ingest
+refuses to start while one runs (a killed build's lock is taken over).
 
 The Rosetta checks follow --benchmark and --framework; --target without the cpu target or --mode
 without fp32 leaves them out.
@@ -61,6 +69,7 @@ async function main(): Promise<number> {
       mode: { type: 'string', multiple: true },
       profile: { type: 'string' },
       strict: { type: 'boolean', default: false },
+      remeasure: { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
       'no-render': { type: 'boolean', default: false },
       root: { type: 'string', default: '.' },
@@ -81,6 +90,7 @@ async function main(): Promise<number> {
     profile: values.profile === undefined ? undefined : oneOf(ProfileSchema.options, values.profile, '--profile'),
   };
 
+  if (!values.plan) acquireLock(root, 'npm run build', reporter.log);
   const project = await openProject(root, reporter.log);
   const { content, cache, listing } = project;
   checkFilters(content, filters);
@@ -110,11 +120,12 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  const missing = cells.filter((cell) => cell.status === 'missing');
+  const missing = cells.filter((cell) => cell.status === 'missing' || (values.remeasure && cell.status === 'cached'));
   const toRun = values['render-only'] ? [] : missing.filter((cell) => cell.runnable);
   const elsewhere = missing.filter((cell) => !cell.runnable).length;
   reporter.log(
     `plan: ${cells.length} cells, ${cells.filter((c) => c.status === 'cached').length} cached, ${toRun.length} to run here` +
+      (values.remeasure ? ' (--remeasure: the cached ones again)' : '') +
       (elsewhere ? `, ${elsewhere} need a machine this one is not (shown as not measured)` : ''),
   );
   const summary = await executeCells(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal });

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../src/pipeline/errors.ts';
+import { acquireLock } from '../src/pipeline/lock.ts';
 import { plan } from '../src/pipeline/matrix.ts';
 import { ingestBundle } from '../src/pipeline/offline.ts';
 import { openProject, refreshDatasets, reportError } from '../src/pipeline/project.ts';
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
   }
   if (positionals.length === 0) throw new UserError('give the bundle file(s) to ingest; see --help');
   const root = resolve(values.root);
+  acquireLock(root, 'npm run ingest', console.error);
   const project = await openProject(root, console.error);
   const { content, cache, listing } = project;
 

@@ -141,7 +141,7 @@ with rosetta.timed(sync) as warmup:  # compilation happens here, untimed
         rosetta.progress("warmup", step=step, steps=rosetta.WARMUP_STEPS, every=1)
 
 epoch_seconds, loss_per_epoch, accuracies = [], [], []
-for repeat in range(1, hp.repeats + 1):
+for repeat in rosetta.repeats(cell):
     reset()
     seconds, losses = [], []
     for epoch in range(hp.epochs):

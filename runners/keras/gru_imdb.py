@@ -120,7 +120,7 @@ with rosetta.timed(sync) as warmup:  # tracing and compilation happen here, unti
     rosetta.progress("warmup", step=rosetta.WARMUP_STEPS, steps=rosetta.WARMUP_STEPS, every=1)
 
 epoch_seconds, loss_per_epoch, accuracies = [], [], []
-for repeat in range(1, hp.repeats + 1):
+for repeat in rosetta.repeats(cell):
     seconds, losses = [], []
     reset()
     for epoch in range(hp.epochs):

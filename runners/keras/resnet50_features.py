@@ -109,7 +109,7 @@ with rosetta.timed(sync) as warmup:  # tracing and compilation happen here, unti
     extract()
 
 seconds = []
-for repeat in range(1, hp.passes + 1):
+for repeat in rosetta.repeats(cell):
     with rosetta.timed(sync) as timer:
         features = extract()
     seconds.append(timer.seconds)

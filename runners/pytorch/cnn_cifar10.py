@@ -120,7 +120,7 @@ with rosetta.timed(sync) as warmup:  # compilation and autotuning happen here, u
         rosetta.progress("warmup", step=step, steps=rosetta.WARMUP_STEPS, every=1)
 
 epoch_seconds, loss_per_epoch, accuracies = [], [], []
-for repeat in range(1, hp.repeats + 1):
+for repeat in rosetta.repeats(cell):
     optimizer, seconds, losses = reset(), [], []
     for epoch in range(hp.epochs):
         progress = dict(repeat=repeat, repeats=hp.repeats, epoch=epoch + 1, epochs=hp.epochs, steps=steps)

@@ -126,7 +126,7 @@ with rosetta.timed(sync) as warmup:  # compilation and autotuning happen here, u
     run_pass()
 
 seconds = []
-for repeat in range(1, hp.passes + 1):
+for repeat in rosetta.repeats(cell):
     with rosetta.timed(sync) as timer:
         features = run_pass()
     seconds.append(timer.seconds)

@@ -142,7 +142,15 @@ def test_unavailable_framework_exits_with_code_3_and_the_error_on_stderr():
 
 # ------------------------------------------------------------------------------------------- result
 
+def through_repeats(c: rosetta.Cell) -> rosetta.Cell:
+    """Runs the cell's repeat loop (with nothing in it), as a runner does before its result."""
+    for _ in rosetta.repeats(c):
+        pass
+    return c
+
+
 def result_fields(c: rosetta.Cell, seconds: list[float], items: int, **extra) -> dict:
+    through_repeats(c)
     return rosetta.build_result(c, seconds=seconds, items=items, warmup_s=1.0, param_count=5, fast_path=[],
                                 data={"name": "x", "synthetic": False, "sha256": None, "placement": "host"},
                                 environment={}, **extra)
@@ -175,9 +183,67 @@ def test_a_result_with_fewer_samples_than_repeats_is_refused():
 
 
 def test_training_on_the_stand_in_says_so_in_the_notes():
-    r = rosetta.build_result(cell(), seconds=[1.0], items=1, warmup_s=0, param_count=1, fast_path=[], environment={},
+    r = rosetta.build_result(through_repeats(cell()), seconds=[1.0], items=1, warmup_s=0, param_count=1, fast_path=[], environment={},
                              data={"name": "CIFAR-10", "synthetic": True, "sha256": None, "placement": "host"})
     assert any("stand-in" in note for note in r["notes"])
+
+
+def test_a_result_whose_repeats_did_not_go_through_rosetta_repeats_is_refused():
+    c = cell("cnn-cifar10", "cpu")
+    through_repeats(cell())  # one repeat recorded, the cell has three
+    with pytest.raises(ValueError, match="rosetta.repeats"):
+        rosetta.build_result(c, seconds=[1.0, 1.0, 1.0], items=1, warmup_s=0, param_count=1, fast_path=[], environment={},
+                             data={"name": "x", "synthetic": False, "sha256": None, "placement": "host"})
+
+
+# ------------------------------------------------------------------------------------------- repeats
+
+def test_repeats_calibrate_before_each_repeat_and_after_the_last_and_record_no_round_alone():
+    c = cell("cnn-cifar10", "cpu")
+    assert list(rosetta.repeats(c)) == [1, 2, 3]
+    r = result_fields(c, [1.0, 1.0, 1.0], 1)
+    readings = r["calibration"]["readings"]
+    assert len(readings) == 4 and all(reading["cpu_gflops"] > 0 and reading["gpu_gflops"] is None for reading in readings)
+    assert [(x["repeat"], x["round"]) for x in r["rounds"]] == [(1, None), (2, None), (3, None)]
+
+
+INTERLEAVED = ("import json, sys, rosetta\n"
+               "c = rosetta.parse_cell({**json.loads(sys.argv[1]), 'interleaved': True})\n"
+               "for repeat in rosetta.repeats(c):\n"
+               "    rosetta.progress('train', repeat=repeat)\n")
+
+
+def test_an_interleaved_cell_waits_for_go_before_each_repeat():
+    spec = {"spec_version": 1, "protocol": 1, "benchmark": "cnn-cifar10", "mode": "fp32", "profile": "smoke", "device": "cpu",
+            "params": {"train_images": 1, "test_images": 1, "epochs": 1, "batch_size": 1, "lr": 0.1, "momentum": 0.9, "repeats": 2}}
+    child = subprocess.Popen([sys.executable, "-c", INTERLEAVED, json.dumps(spec)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env={**os.environ, "PYTHONPATH": str(RUNNERS / "lib")})
+    events = []
+    for _ in range(2):
+        events.append(json.loads(child.stdout.readline()))  # the turn: it waits here
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        events.append(json.loads(child.stdout.readline()))
+    child.stdin.close()
+    assert child.wait(timeout=30) == 0
+    assert [(e["event"], e["repeat"]) for e in events] == [("turn", 1), ("progress", 1), ("turn", 2), ("progress", 2)]
+
+
+def test_an_interleaved_cell_whose_build_is_gone_exits_before_its_repeat():
+    spec = {"spec_version": 1, "protocol": 1, "benchmark": "resnet50-features", "mode": "fp32", "profile": "smoke", "device": "cpu",
+            "params": {"batch_size": 1, "batches": 1, "image_size": 8, "passes": 1}}
+    done = subprocess.run([sys.executable, "-c", INTERLEAVED, json.dumps(spec)], input="", capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(RUNNERS / "lib")}, timeout=30)
+    assert done.returncode == 1 and "build stopped" in done.stderr
+    assert [json.loads(line)["event"] for line in done.stdout.splitlines()] == ["turn"]
+
+
+def test_the_machine_id_is_a_hash_of_its_fields_and_changes_with_them():
+    env = rosetta.environment(cell(), "1.0")
+    first, same = rosetta.machine(env), rosetta.machine(dict(env))
+    other = rosetta.machine({**env, "cpu_model": "another CPU"})
+    assert first == same and first["id"] != other["id"]
+    assert first["cores"] == env["cpu_count"] and first["memory_gib"] >= 1
 
 
 # ------------------------------------------------------------------------------------------- timing

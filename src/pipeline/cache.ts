@@ -77,14 +77,27 @@ function fileStore(dir: string, exclude: string[]) {
 export interface Cache {
   dir: string;
   store: Keyv<string>;
+  /** Where a record goes when a new one of the same name replaces it (`--remeasure`, a rerun of a
+   * failure): nothing measured is ever deleted. */
+  historyDir: string;
 }
 
-/** The cache of the files under `dir`; the folder CHECKS_FOLDER holds the Rosetta checks' store. */
+/** The cache of the files under `dir`; the folder CHECKS_FOLDER holds the Rosetta checks' store,
+ * HISTORY_FOLDER the records that newer ones replaced. */
 export const CHECKS_FOLDER = 'equivalence';
+export const HISTORY_FOLDER = 'history';
 
-export function openCache(dir: string, exclude: string[] = [CHECKS_FOLDER]): Cache {
+export function openCache(dir: string, exclude: string[] = [CHECKS_FOLDER, HISTORY_FOLDER], historyDir = join(dir, HISTORY_FOLDER)): Cache {
   const store = new Keyv<string>({ store: fileStore(dir, exclude), serialization: false });
-  return { dir, store };
+  return { dir, store, historyDir };
+}
+
+/** The replaced records of one name, oldest first: history/<name>.<its finished_at>.json. */
+export async function historyOf(cache: Cache, name: string): Promise<string[]> {
+  const path = pathOf(cache.historyDir, name);
+  const base = path.slice(dirname(path).length + 1, -'.json'.length);
+  const files = await readdir(dirname(path)).catch(() => [] as string[]);
+  return files.filter((file) => file.startsWith(`${base}.`) && file.endsWith('.json')).sort().map((file) => join(dirname(path), file));
 }
 
 /** cache/<benchmark>/<framework>/<target>.<mode>.<profile>.<key>.json */
@@ -136,7 +149,7 @@ export function serialiseEntry(entry: object): string {
 }
 
 /** One kind of stored record: its schema and the name its file must have. */
-export interface RecordKind<T extends { status: string }> {
+export interface RecordKind<T extends { status: string; finished_at: string }> {
   schema: z.ZodType<T>;
   nameOf: (record: T) => string;
 }
@@ -144,7 +157,7 @@ export interface RecordKind<T extends { status: string }> {
 const cellEntries: RecordKind<CacheEntry> = { schema: CacheEntrySchema, nameOf: (entry) => entryName(entry.cell, entry.key) };
 
 /** Every valid record of a store; invalid or corrupt files are reported by path and left out, never rendered. */
-export async function listRecords<T extends { status: string }>(cache: Cache, kind: RecordKind<T>): Promise<{ entries: T[]; problems: CacheProblem[] }> {
+export async function listRecords<T extends { status: string; finished_at: string }>(cache: Cache, kind: RecordKind<T>): Promise<{ entries: T[]; problems: CacheProblem[] }> {
   const listing: { entries: T[]; problems: CacheProblem[] } = { entries: [], problems: [] };
   for await (const [name, text] of cache.store.iterator()) {
     if (typeof name !== 'string' || typeof text !== 'string') continue;
@@ -159,13 +172,16 @@ export async function listRecords<T extends { status: string }>(cache: Cache, ki
  * Stores a record. One that is not ok never replaces an ok record of the same name (key).
  * Returns whether it was written.
  */
-export async function writeRecord<T extends { status: string }>(cache: Cache, kind: RecordKind<T>, record: T): Promise<boolean> {
+export async function writeRecord<T extends { status: string; finished_at: string }>(cache: Cache, kind: RecordKind<T>, record: T): Promise<boolean> {
   const checked = kind.schema.parse(record);
   const name = kind.nameOf(checked);
-  if (checked.status !== 'ok') {
-    const text = await cache.store.get(name);
-    const existing = text === undefined ? undefined : parseStored(cache, name, text, kind.schema, kind.nameOf);
-    if (existing && !isProblem(existing) && existing.status === 'ok') return false;
+  const text = await cache.store.get(name);
+  if (text !== undefined) {
+    const existing = parseStored(cache, name, text, kind.schema, kind.nameOf);
+    if (checked.status !== 'ok' && !isProblem(existing) && existing.status === 'ok') return false;
+    // The record it replaces is kept, under the time it finished (a corrupt one under this time).
+    const when = (isProblem(existing) ? new Date().toISOString() : existing.finished_at).replace(/[^0-9]/g, '').slice(0, 17);
+    await writeFileAtomic(pathOf(cache.historyDir, `${name}.${when}`), text);
   }
   await cache.store.set(name, serialiseEntry(checked));
   return true;

@@ -10,11 +10,45 @@ import type { Content } from './content.ts';
 import { equivalenceRows } from './equivalence.ts';
 import type { PlannedCheck } from './equivalence.ts';
 import type { PlannedCell } from './matrix.ts';
-import type { CacheEntry, Dataset, DatasetRow } from './schemas.ts';
+import type { CacheEntry, Dataset, DatasetRow, RunnerResult } from './schemas.ts';
 
 export const RESULTS_DIR = 'content/results';
 
-type FromEntry = Pick<DatasetRow, 'result' | 'entry_key' | 'inputs' | 'started_at' | 'finished_at' | 'wall_s' | 'command'>;
+/** A cell is noisy when its calibration workload's speed moved by more than this fraction of its
+ * median during the cell (the machine changed speed under it)... */
+export const CALIBRATION_DRIFT_LIMIT = 0.1;
+/** ...or when its timed repeats spread (max - min) by more than this fraction of their median. */
+export const REPEAT_SPREAD_LIMIT = 0.15;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const spread = (values: number[]) => (Math.max(...values) - Math.min(...values)) / median(values);
+const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
+
+/** Why a result's numbers are noisy, in words; empty when they are not. */
+export function noiseOf(result: RunnerResult): string[] {
+  const reasons: string[] = [];
+  const readings = result.calibration?.readings;
+  if (!readings) reasons.push('no calibration was recorded: whether the machine was steady is unknown');
+  else {
+    for (const [unit, values] of [
+      ['CPU', readings.map((r) => r.cpu_gflops)],
+      ['GPU', readings.flatMap((r) => (r.gpu_gflops === null ? [] : [r.gpu_gflops]))],
+    ] as const) {
+      if (values.length > 1 && spread(values) > CALIBRATION_DRIFT_LIMIT)
+        reasons.push(`the ${unit} calibration moved ${percent(spread(values))} during the cell (limit ${percent(CALIBRATION_DRIFT_LIMIT)})`);
+    }
+  }
+  const samples = result.metric.samples;
+  if (samples.length > 1 && spread(samples) > REPEAT_SPREAD_LIMIT)
+    reasons.push(`its repeats spread ${percent(spread(samples))} of their median (limit ${percent(REPEAT_SPREAD_LIMIT)})`);
+  return reasons;
+}
+
+type FromEntry = Pick<DatasetRow, 'result' | 'entry_key' | 'inputs' | 'started_at' | 'finished_at' | 'wall_s' | 'command' | 'noisy'>;
 
 function fromEntry(entry: CacheEntry): FromEntry {
   let result = null;
@@ -23,11 +57,11 @@ function fromEntry(entry: CacheEntry): FromEntry {
     result = rest;
   }
   const { key: entry_key, inputs, started_at, finished_at, wall_s, command } = entry;
-  return { result, entry_key, inputs, started_at, finished_at, wall_s, command };
+  return { result, entry_key, inputs, started_at, finished_at, wall_s, command, noisy: entry.result ? noiseOf(entry.result) : [] };
 }
 
 export function datasetRow(planned: PlannedCell, content: Content): DatasetRow {
-  const empty = { result: null, entry_key: null, inputs: null, started_at: null, finished_at: null, wall_s: null, command: null, stderr_tail: [], stale_inputs: [] };
+  const empty = { result: null, entry_key: null, inputs: null, started_at: null, finished_at: null, wall_s: null, command: null, stderr_tail: [], stale_inputs: [], noisy: [] };
   const row = { ...planned.cell, key: planned.key, reason: planned.reason, ...empty };
   if (planned.status === 'unsupported' || planned.status === 'unavailable') return { ...row, status: planned.status };
   if (planned.status === 'cached') return { ...row, status: 'ok', ...fromEntry(planned.current!) };

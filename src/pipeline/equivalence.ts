@@ -5,12 +5,12 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { CHECKS_FOLDER, listRecords, openCache, writeRecord } from './cache.ts';
+import { CHECKS_FOLDER, HISTORY_FOLDER, listRecords, openCache, writeRecord } from './cache.ts';
 import type { Cache, RecordKind } from './cache.ts';
 import type { Content } from './content.ts';
 import { ensureEnvironment } from './environments.ts';
 import { cellSpec } from './execute.ts';
-import { fileHasher, keyInputs, PYTHON_PATH, pythonFiles, runnerPath } from './key.ts';
+import { fileHasher, keyContext, keyInputs, PYTHON_PATH, runnerPath, SHARED_MODULE_DIR } from './key.ts';
 import type { Filters } from './matrix.ts';
 import { againstCache, keep } from './matrix.ts';
 import type { Reporter } from './progress.ts';
@@ -51,7 +51,7 @@ function checkCell(check: CheckId, target: Target): CellId {
 export const checkName = (check: CheckId, key: string) => `${check.benchmark}/${check.framework}.${key}`;
 
 export function openChecks(cacheDir: string): Cache {
-  return openCache(join(cacheDir, CHECKS_FOLDER), []);
+  return openCache(join(cacheDir, CHECKS_FOLDER), [], join(cacheDir, HISTORY_FOLDER, CHECKS_FOLDER));
 }
 
 const checkEntries: RecordKind<CheckEntry> = { schema: CheckEntrySchema, nameOf: (entry) => checkName(entry.check, entry.key) };
@@ -64,7 +64,7 @@ export const writeCheck = (cache: Cache, entry: CheckEntry) => writeRecord(cache
 /** One check per benchmark x framework (filtered), with its key and what the cache holds for it. */
 export async function planChecks(root: string, content: Content, entries: CheckEntry[], filters: Filters = {}): Promise<PlannedCheck[]> {
   const target = checkTarget(content);
-  const context = { hash: fileHasher(root), sharedFiles: [...(await pythonFiles(root)), ...(await pythonFiles(root, EQUIVALENCE_DIR))] };
+  const context = await keyContext(root, [SHARED_MODULE_DIR, EQUIVALENCE_DIR]);
   const checks: PlannedCheck[] = [];
   for (const benchmark of content.benchmarks.filter((b) => keep(filters.benchmarks, b.id))) {
     for (const framework of content.frameworks.filter((f) => keep(filters.frameworks, f.id))) {
@@ -171,7 +171,7 @@ export async function runChecks(checks: PlannedCheck[], options: CheckOptions): 
       const environment = await ensureEnvironment(root, framework, hash, reporter.log);
       const done = await execa(environment.python, args, {
         cwd: root,
-        env: { ...framework.environment.variables, PYTHONPATH: join(root, PYTHON_PATH), PYTHONUNBUFFERED: '1' },
+        env: { ...planned.inputs!.environment.variables, PYTHONPATH: join(root, PYTHON_PATH), PYTHONUNBUFFERED: '1' },
         input: JSON.stringify(spec),
         reject: false,
         timeout: TIMEOUT_S * 1000,

@@ -1,22 +1,21 @@
-// Runs the missing cells of a plan that can be launched here, one process at a time (timings need
-// the machine to themselves), storing each outcome in the cache as soon as it is known.
+// Runs the missing cells of a plan that can be launched here, one process working at a time (timings
+// need the machine to themselves), in interleaved rounds, storing each outcome as soon as it is known.
 import { writeEntry } from './cache.ts';
 import type { Cache } from './cache.ts';
 import type { Content } from './content.ts';
 import { ensureEnvironment } from './environments.ts';
 import type { Environment } from './environments.ts';
-import { fileHasher } from './key.ts';
+import { DATA_DIR, fileHasher, SEED } from './key.ts';
 import { launchFor, syncRunners } from './launch.ts';
+import type { Launch } from './launch.ts';
 import type { PlannedCell } from './matrix.ts';
 import type { Reporter } from './progress.ts';
 import { formatSeconds } from './progress.ts';
-import { Interrupted, runCell } from './run.ts';
-import type { RunOutcome } from './run.ts';
+import { Interrupted, startCell } from './run.ts';
+import type { RunnerProcess, RunOutcome } from './run.ts';
 import { CACHE_ENTRY_VERSION, PROTOCOL_VERSION, SPEC_VERSION } from './schemas.ts';
 import type { CacheEntry, CellSpec, Framework, Target } from './schemas.ts';
 
-export const DATA_DIR = 'data';
-export const SEED = 0;
 
 export interface ExecuteOptions {
   root: string;
@@ -77,8 +76,9 @@ export function describeOutcome(outcome: RunOutcome): string {
   return `${outcome.status}: ${outcome.error?.message ?? ''}`;
 }
 
-/** What the runner of a planned cell receives (runners/README.md). */
-export function cellSpec(cell: Pick<PlannedCell, 'key' | 'cell'>, content: Content): CellSpec {
+/** What the runner of a planned cell receives (runners/README.md); `interleaved`: it runs in rounds
+ * with other cells, waiting for its turn before each repeat. */
+export function cellSpec(cell: Pick<PlannedCell, 'key' | 'cell'>, content: Content, interleaved = false): CellSpec {
   const target = content.targets.find((t) => t.id === cell.cell.target)!;
   const benchmark = content.benchmarks.find((b) => b.id === cell.cell.benchmark)!;
   return {
@@ -90,9 +90,37 @@ export function cellSpec(cell: Pick<PlannedCell, 'key' | 'cell'>, content: Conte
     params: benchmark.profiles[cell.cell.profile],
     data_dir: DATA_DIR,
     seed: SEED,
+    interleaved,
   };
 }
 
+/** At most this many runner processes wait at once in one interleaved group (memory). */
+export const MAX_INTERLEAVED = 12;
+
+/**
+ * The cells that run in rounds together: those of one benchmark on one target whose launcher the
+ * build drives (local, ssh), at most MAX_INTERLEAVED at a time. A slurm cell runs alone: a waiting
+ * job would hold its allocation while the others queue behind it.
+ */
+export function interleavedGroups(cells: PlannedCell[], content: Content): PlannedCell[][] {
+  const groups = new Map<string, PlannedCell[]>();
+  for (const cell of cells) {
+    const target = content.targets.find((t) => t.id === cell.cell.target)!;
+    const together = target.launch.kind === 'local' || target.launch.kind === 'ssh';
+    const name = together ? `${cell.cell.benchmark}/${cell.cell.target}` : cell.id;
+    groups.set(name, [...(groups.get(name) ?? []), cell]);
+  }
+  return [...groups.values()].flatMap((group) =>
+    Array.from({ length: Math.ceil(group.length / MAX_INTERLEAVED) }, (_, i) => group.slice(i * MAX_INTERLEAVED, (i + 1) * MAX_INTERLEAVED)),
+  );
+}
+
+/**
+ * Runs the cells, storing each outcome in the cache as soon as it is known. The cells of a group
+ * run in interleaved rounds (as asv does): each runner is started and warmed up in turn, one at a
+ * time, and waits; then round r gives every cell of the group its r-th repeat, one process working
+ * at a time, so a change of machine load during the group hits every framework and mode alike.
+ */
 export async function executeCells(cells: PlannedCell[], options: ExecuteOptions): Promise<ExecuteSummary> {
   const { root, content, cache, reporter } = options;
   const hash = fileHasher(root);
@@ -105,7 +133,6 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
     }
     return environment;
   };
-
   const synced = new Map<string, Promise<void>>();
   const syncOnce = (target: Target) => {
     if (!synced.has(target.id)) synced.set(target.id, syncRunners(target, root));
@@ -113,42 +140,73 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
   };
 
   const summary: ExecuteSummary = { executed: [], interrupted: false, stoppedEarly: false };
-  for (const [index, cell] of cells.entries()) {
-    if (options.signal?.aborted) {
-      summary.interrupted = true;
-      break;
-    }
-    const framework = content.frameworks.find((f) => f.id === cell.cell.framework)!;
-    reporter.cellStarted(cell.id, index + 1, cells.length);
-    let outcome: RunOutcome;
-    try {
-      const target = content.targets.find((t) => t.id === cell.cell.target)!;
-      const python = target.launch.kind === 'local' ? (await environmentOf(framework)).python : null;
-      await syncOnce(target);
-      outcome = await runCell({
-        root,
-        launch: launchFor(target, python, root, cell.runner!, framework.environment.variables),
-        spec: cellSpec(cell, content),
-        timeoutS: cell.timeoutS,
-        onProgress: reporter.progress,
-        signal: options.signal,
-      });
-    } catch (error) {
-      if (error instanceof Interrupted || options.signal?.aborted) {
-        reporter.cellFinished();
-        reporter.log(`${cell.id}: interrupted; nothing stored for it`);
-        summary.interrupted = true;
-        break;
-      }
-      outcome = environmentFailure(error as Error);
-    }
-    reporter.cellFinished();
+  let done = 0;
+  const store = async (cell: PlannedCell, outcome: RunOutcome) => {
     const stored = await writeEntry(cache, toEntry(cell, outcome));
     const note = stored ? '' : ' (an earlier ok result of the same inputs is kept)';
-    reporter.log(`[${index + 1}/${cells.length}] ${cell.id}: ${describeOutcome(outcome)}${note}`);
+    reporter.log(`[${++done}/${cells.length}] ${cell.id}: ${describeOutcome(outcome)}${note}`);
     summary.executed.push({ cell, outcome });
-    if (options.strict && outcome.status !== 'ok') {
-      summary.stoppedEarly = true;
+    if (options.strict && outcome.status !== 'ok') summary.stoppedEarly = true;
+  };
+
+  for (const group of interleavedGroups(cells, content)) {
+    if (summary.stoppedEarly) break;
+    const interleaved = group.length > 1;
+    // Everything that may take long and is not measured happens before any runner starts.
+    const launches = new Map<PlannedCell, Launch>();
+    for (const cell of group) {
+      const framework = content.frameworks.find((f) => f.id === cell.cell.framework)!;
+      const target = content.targets.find((t) => t.id === cell.cell.target)!;
+      try {
+        const python = target.launch.kind === 'local' ? (await environmentOf(framework)).python : null;
+        await syncOnce(target);
+        launches.set(cell, launchFor(target, python, root, cell.runner!, cell.inputs!.environment.variables));
+      } catch (error) {
+        if (options.signal?.aborted) break;
+        await store(cell, environmentFailure(error as Error));
+      }
+    }
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const running: { cell: PlannedCell; runner: RunnerProcess }[] = [];
+    const finish = async (entry: { cell: PlannedCell; runner: RunnerProcess }) => {
+      running.splice(running.indexOf(entry), 1);
+      try {
+        await store(entry.cell, await entry.runner.outcome);
+      } catch (error) {
+        if (!(error instanceof Interrupted)) throw error;
+      }
+      if (summary.stoppedEarly) stop.abort();
+    };
+    const turn = async (entry: { cell: PlannedCell; runner: RunnerProcess }, label: string) => {
+      reporter.cellStarted(label, done + 1, cells.length);
+      const waiting = await entry.runner.ready();
+      reporter.cellFinished();
+      if (!waiting) await finish(entry);
+    };
+
+    try {
+      for (const [cell, launch] of launches) {
+        if (signal.aborted) break;
+        const runner = startCell({ root, launch, spec: cellSpec(cell, content, interleaved), timeoutS: cell.timeoutS, onProgress: reporter.progress, signal });
+        const entry = { cell, runner };
+        running.push(entry);
+        await turn(entry, interleaved ? `${cell.id} (start and warm-up)` : cell.id);
+      }
+      for (let round = 1; running.length && !signal.aborted; round++) {
+        for (const entry of [...running]) {
+          if (signal.aborted) break;
+          entry.runner.go();
+          await turn(entry, `round ${round}: ${entry.cell.id}`);
+        }
+      }
+    } finally {
+      stop.abort(); // runners still waiting (interrupted, or stopped early) are stopped
+      await Promise.allSettled(running.map((entry) => entry.runner.outcome));
+    }
+    if (options.signal?.aborted) {
+      for (const { cell } of running) reporter.log(`${cell.id}: interrupted; nothing stored for it`);
+      summary.interrupted = true;
       break;
     }
   }

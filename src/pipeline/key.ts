@@ -1,6 +1,7 @@
 // The cell key: sha256 over the canonical JSON of every input of a cell (file contents, not mtimes).
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PROTOCOL_VERSION, SPEC_VERSION } from './schemas.ts';
 import type { Benchmark, CellId, Framework, KeyInputs, Target } from './schemas.ts';
@@ -13,6 +14,22 @@ import type { Benchmark, CellId, Framework, KeyInputs, Target } from './schemas.
 export const SHARED_MODULE_DIR = 'runners/lib/rosetta';
 /** What runners get as PYTHONPATH, relative to the repository root. */
 export const PYTHON_PATH = 'runners/lib';
+/** Where runners look for the real data sets, relative to the repository root. */
+export const DATA_DIR = 'data';
+/** The seed of the stand-in data, the shuffles and the dropout: an input of every key. */
+export const SEED = 0;
+/** The prefixes of the environment variables that steer the frameworks (threads, backends, devices),
+ * shared with the runners' environment capture (runners/lib/rosetta/environment.py). */
+export const VARIABLE_PREFIXES_FILE = 'runners/lib/rosetta/variables.json';
+
+/** Those of `environment`'s variables that steer the frameworks: the build passes them on to the
+ * runners, so their values are inputs of the key. */
+export async function steeringVariables(root: string, environment: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
+  const prefixes = JSON.parse(await readFile(join(root, VARIABLE_PREFIXES_FILE), 'utf8')) as string[];
+  return Object.fromEntries(
+    Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined && prefixes.some((prefix) => entry[0].startsWith(prefix))),
+  );
+}
 
 /** JSON with object keys sorted at every level, so equal values always serialise identically. */
 export function canonicalJson(value: unknown, indent?: number): string {
@@ -38,6 +55,13 @@ export function runnerPath(framework: Framework, benchmark: string): string {
   return `${framework.runner_dir}/${benchmark.replaceAll('-', '_')}.py`;
 }
 
+/** sha256 of a file's content, streamed (the data sets are hundreds of MB). */
+async function hashFile(path: string): Promise<string> {
+  const digest = createHash('sha256');
+  for await (const chunk of createReadStream(path)) digest.update(chunk as Buffer);
+  return digest.digest('hex');
+}
+
 /** Reads files once per build: repository path -> sha256 of the content. */
 export interface FileHasher {
   (path: string): Promise<string>;
@@ -48,7 +72,7 @@ export function fileHasher(root: string): FileHasher {
   return (path) => {
     let hash = memo.get(path);
     if (!hash) {
-      hash = readFile(join(root, path)).then(sha256, (error: NodeJS.ErrnoException) => {
+      hash = hashFile(join(root, path)).catch((error: NodeJS.ErrnoException) => {
         throw new Error(`cannot read ${path}, an input of the cell key: ${error.code ?? error.message}`);
       });
       memo.set(path, hash);
@@ -67,8 +91,18 @@ export async function pythonFiles(root: string, dir = SHARED_MODULE_DIR): Promis
 }
 
 export interface KeyContext {
+  root: string;
   hash: FileHasher;
+  /** The Python files every cell of this kind executes besides its runner. */
   sharedFiles: string[];
+  /** The build's own variables that steer the frameworks (steeringVariables). */
+  variables: Record<string, string>;
+}
+
+/** What every key of a build shares; `folders`: the runners/lib folders whose Python files are executed. */
+export async function keyContext(root: string, folders: string[] = [SHARED_MODULE_DIR]): Promise<KeyContext> {
+  const sharedFiles = (await Promise.all(folders.map((folder) => pythonFiles(root, folder)))).flat();
+  return { root, hash: fileHasher(root), sharedFiles, variables: await steeringVariables(root) };
 }
 
 export async function keyInputs(
@@ -81,6 +115,11 @@ export async function keyInputs(
   const executed = [runnerPath(framework, cell.benchmark), ...context.sharedFiles];
   const files: Record<string, string> = {};
   for (const path of executed) files[path] = await context.hash(path);
+  const data: Record<string, string | null> = {};
+  for (const file of benchmark.data_files) {
+    const path = `${DATA_DIR}/${file}`;
+    data[file] = (await access(join(context.root, path)).then(() => true, () => false)) ? await context.hash(path) : null;
+  }
   return {
     spec_version: SPEC_VERSION,
     protocol: PROTOCOL_VERSION,
@@ -92,9 +131,11 @@ export async function keyInputs(
         path: framework.environment.requirements,
         sha256: await context.hash(framework.environment.requirements),
       },
-      variables: framework.environment.variables,
+      variables: { ...context.variables, ...framework.environment.variables },
     },
     files,
+    seed: SEED,
+    data,
   };
 }
 

@@ -1,6 +1,6 @@
 // The matrix: benchmark x framework x target x mode (x profile), and the plan: which cells are
 // cached, which must run, and which cannot exist (with the reason, never a silently missing row).
-import { cellKey, diffInputs, fileHasher, keyInputs, pythonFiles, runnerPath } from './key.ts';
+import { cellKey, diffInputs, keyContext, keyInputs, runnerPath } from './key.ts';
 import type { Content } from './content.ts';
 import type { CacheEntry, CellId, KeyInputs, Mode, Profile } from './schemas.ts';
 
@@ -60,7 +60,7 @@ export function againstCache<E extends { key: string; status: string; finished_a
 }
 
 export async function plan(root: string, content: Content, entries: CacheEntry[], filters: Filters = {}): Promise<PlannedCell[]> {
-  const context = { hash: fileHasher(root), sharedFiles: await pythonFiles(root) };
+  const context = await keyContext(root);
   const byCell = new Map<string, CacheEntry[]>();
   for (const entry of entries) {
     const id = cellId(entry.cell);

@@ -28,7 +28,7 @@ export function offlinePlan(cells: PlannedCell[], content: Content, target: stri
       runner: cell.runner,
       timeout_s: cell.timeoutS,
       spec: cellSpec(cell, content),
-      variables: content.frameworks.find((f) => f.id === cell.cell.framework)!.environment.variables,
+      variables: cell.inputs!.environment.variables,
     })),
   });
 }

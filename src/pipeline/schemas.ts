@@ -14,6 +14,9 @@ const Params = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()
 
 export const BenchmarkSchema = z.strictObject({
   id,
+  // The real data files a runner reads from the data folder when they are there (else it trains on
+  // the stand-in generated from the seed): their sha256 is an input of the cell key.
+  data_files: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a file name in the data folder')),
   // Position in the report (the spec's order).
   order: z.int(),
   title: z.string(),
@@ -87,6 +90,11 @@ export const KeyInputsSchema = z.strictObject({
     variables: z.record(z.string(), z.string()),
   }),
   files: z.record(z.string(), z.string()),
+  // The seed of the stand-in data, the shuffles and the dropout; optional only so that entries
+  // stored before it was part of the key still parse (and show as stale).
+  seed: z.int().optional(),
+  // Each real data file the runner reads: its sha256, or null when absent (the stand-in is used).
+  data: z.record(z.string(), z.string().nullable()).optional(),
 });
 
 // What a runner receives (runners/README.md).
@@ -99,6 +107,8 @@ export const CellSpecSchema = z.strictObject({
   params: Params,
   data_dir: z.string(),
   seed: z.int(),
+  // Wait for the build's turn (stdin) before each repeat: the build runs cells in rounds.
+  interleaved: z.boolean(),
 });
 
 const Stats = z.strictObject({
@@ -122,6 +132,33 @@ export const ProgressEventSchema = z.looseObject({
 });
 
 const nullableString = z.string().nullable();
+
+// The machine a result was measured on (rosetta.machine): results of different ids are never
+// compared silently.
+export const MachineSchema = z.strictObject({
+  id: z.string(),
+  cpu_model: nullableString,
+  cpu_flags_sha256: nullableString,
+  cores: z.int().nullable(),
+  memory_gib: z.number().nullable(),
+  os: z.string(),
+  gpu_name: nullableString,
+  driver: nullableString,
+  cuda: nullableString,
+});
+
+// A short fixed workload timed before each repeat and after the last (rosetta.repeats): if it
+// moves, the machine's speed changed under the cell.
+export const CalibrationSchema = z.strictObject({
+  workload: z.string(),
+  readings: z
+    .array(z.strictObject({ at: z.iso.datetime(), cpu_gflops: z.number().positive(), gpu_gflops: z.number().positive().nullable(), load_1m: z.number().nonnegative() }))
+    .nonempty(),
+});
+
+// One per timed repeat, in the order of the samples: its round in an interleaved build (null when
+// the cell ran alone) and when it started.
+export const RoundSchema = z.strictObject({ repeat: z.int().positive(), round: z.int().positive().nullable(), started_at: z.iso.datetime() });
 
 export const RunnerResultSchema = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
@@ -159,8 +196,15 @@ export const RunnerResultSchema = z.strictObject({
     gpu_memory_bytes: z.number().nullable(),
     tf32: z.boolean().nullable(),
   }),
+  // Optional only so that results stored before they were recorded still parse.
+  machine: MachineSchema.optional(),
+  rounds: z.array(RoundSchema).optional(),
+  calibration: CalibrationSchema.optional(),
   notes: z.array(z.string()),
 });
+
+// A runner of an interleaved cell is ready for repeat `repeat` and waits for `go` on stdin.
+export const TurnEventSchema = z.strictObject({ protocol: z.literal(PROTOCOL_VERSION), event: z.literal('turn'), repeat: z.int().positive() });
 
 export const RunStatusSchema = z.enum(['ok', 'failed', 'timeout', 'invalid-output', 'unavailable']);
 
@@ -232,6 +276,9 @@ export const DatasetRowSchema = z.strictObject({
   // The last lines the runner wrote to stderr, for cells that failed.
   stderr_tail: z.array(z.string()),
   stale_inputs: z.array(z.string()),
+  // Why the numbers are noisy (the calibration moved, or the repeats spread, beyond the thresholds
+  // of datasets.ts); empty when they are not.
+  noisy: z.array(z.string()),
   result: RunnerResultSchema.omit({ protocol: true, event: true }).nullable(),
   // The inputs of entry_key, so a reader can recompute the key.
   inputs: KeyInputsSchema.nullable(),
@@ -302,6 +349,8 @@ export type CellStatus = z.infer<typeof CellStatusSchema>;
 export type DatasetRow = z.infer<typeof DatasetRowSchema>;
 export type Dataset = z.infer<typeof DatasetSchema>;
 export type Launch = z.infer<typeof Launch>;
+export type Machine = z.infer<typeof MachineSchema>;
+export type Calibration = z.infer<typeof CalibrationSchema>;
 export type PlanCell = z.infer<typeof PlanCellSchema>;
 export type PlanFile = z.infer<typeof PlanFileSchema>;
 export type Bundle = z.infer<typeof BundleSchema>;

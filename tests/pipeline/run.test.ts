@@ -11,7 +11,7 @@ function run(name: string, options: { timeoutS?: number; signal?: AbortSignal; o
   return runCell({
     root: FAKES,
     launch: { file: 'python3', args: [`${name}.py`, '--cell', '-'], env: {}, display: [] },
-    spec: { spec_version: SPEC_VERSION, protocol: PROTOCOL_VERSION, key: 'k', ...CELL, device: 'cpu', params: {}, data_dir: 'data', seed: 0 },
+    spec: { spec_version: SPEC_VERSION, protocol: PROTOCOL_VERSION, key: 'k', ...CELL, device: 'cpu', params: {}, data_dir: 'data', seed: 0, interleaved: false },
     timeoutS: options.timeoutS ?? 30,
     onProgress: options.onProgress,
     signal: options.signal,

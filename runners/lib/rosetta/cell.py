@@ -80,6 +80,7 @@ class Cell:
     params: CnnParams | GruParams | ResnetParams
     data_dir: str
     seed: int
+    interleaved: bool = False  # wait for the build's turn before each repeat (rosetta.repeats)
 
     @property
     def fast(self) -> bool:
@@ -126,12 +127,14 @@ def parse_cell(spec: dict) -> Cell:
     params = _typed(BENCHMARKS[spec["benchmark"]].params, spec.get("params") or {})
     return Cell(key=str(spec.get("key", "")), benchmark=spec["benchmark"], framework=str(spec.get("framework", "")),
                 target=str(spec.get("target", "")), mode=spec["mode"], profile=spec["profile"], device=spec["device"],
-                params=params, data_dir=str(spec.get("data_dir", "data")), seed=int(spec.get("seed", 0)))
+                params=params, data_dir=str(spec.get("data_dir", "data")), seed=int(spec.get("seed", 0)),
+                interleaved=spec.get("interleaved") is True)
 
 
 def read_cell(argv: list[str] | None = None) -> Cell:
-    """Reads the cell spec named by `--cell PATH` (`--cell -`: from standard input), typed."""
+    """Reads the cell spec named by `--cell PATH` (`--cell -`: the first line of standard input, which
+    stays open for the build's turns when the cell is interleaved), typed."""
     parser = argparse.ArgumentParser(description="Run one benchmark cell (runners/README.md).")
     parser.add_argument("--cell", required=True, help="path to the cell spec (JSON), or - for standard input")
     args = parser.parse_args(argv)
-    return parse_cell(json.loads(sys.stdin.read() if args.cell == "-" else Path(args.cell).read_text()))
+    return parse_cell(json.loads(sys.stdin.readline() if args.cell == "-" else Path(args.cell).read_text()))

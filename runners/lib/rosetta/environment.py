@@ -3,18 +3,22 @@ knows; the rest is read here. Unknown values are None; nothing here fails for wa
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 
 from .cell import Cell
 
 
-VARIABLE_PREFIXES = ("OMP_", "MKL_", "OPENBLAS_", "XLA_", "JAX_", "KERAS_", "TORCH_", "TORCHINDUCTOR_", "TF_ENABLE_",
-                     "TF_XLA_", "TF_GPU_", "TF_FORCE_", "TF_CUDNN_", "CUDA_VISIBLE_DEVICES", "NVIDIA_TF32_OVERRIDE")
+# The names (prefixes) of the environment variables that steer the frameworks; the build reads the
+# same file, passes those variables on to the runners and makes their values inputs of the cell key.
+VARIABLE_PREFIXES = tuple(json.loads((Path(__file__).parent / "variables.json").read_text()))
 
 
 def variables() -> dict[str, str]:
@@ -95,3 +99,49 @@ def environment(cell: Cell, framework_version: str, *, cuda: object = None, cudn
         "tf32": tf32,
         "variables": variables(),
     }
+
+
+def cpu_flags() -> list[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("flags", "Features"):
+                    return sorted(set(value.split()))
+    except OSError:
+        pass
+    return []
+
+
+def memory_gib() -> int | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def os_name() -> str:
+    try:
+        with open("/etc/os-release", encoding="utf-8") as f:
+            fields = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+        return f"{platform.system()} ({fields.get('PRETTY_NAME', '').strip(chr(34))})"
+    except OSError:
+        return platform.system()
+
+
+def machine(environment: dict) -> dict:
+    """The machine fingerprint (spec rule 7): what makes two results comparable. `id` is a hash of
+    every other field; two results with different ids come from different kinds of machine."""
+    flags = cpu_flags()
+    fields = {
+        "cpu_model": environment.get("cpu_model"),
+        "cpu_flags_sha256": hashlib.sha256(" ".join(flags).encode()).hexdigest()[:16] if flags else None,
+        "cores": environment.get("cpu_count"),
+        "memory_gib": memory_gib(),
+        "os": os_name(),
+        "gpu_name": environment.get("gpu_name"),
+        "driver": environment.get("driver"),
+        "cuda": environment.get("cuda"),
+    }
+    fields["id"] = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+    return fields

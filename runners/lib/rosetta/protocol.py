@@ -17,6 +17,8 @@ from typing import IO, NoReturn
 import numpy as np
 
 from .cell import BENCHMARKS, PROTOCOL, Cell
+from .environment import machine
+from .repeats import record
 
 
 def _claim_stdout() -> IO[str]:
@@ -74,6 +76,11 @@ class Emitter:
 _emitter = Emitter(_claim_stdout())
 
 
+def emit(event: str, **fields: object) -> None:
+    """Emits one protocol event (see runners/README.md)."""
+    _emitter.emit(event, **fields)
+
+
 def progress(phase: str, *, every: int = 10, **fields: object) -> None:
     """Emits a progress event (phase: setup, warmup, train, eval or infer), rate-limited by step."""
     _emitter.progress(phase, every=every, **fields)
@@ -91,11 +98,16 @@ def build_result(cell: Cell, *, seconds: list[float], items: int, warmup_s: floa
                  fast_path: list[str], data: dict, environment: dict,
                  epoch_seconds: list[list[float]] | None = None, loss_per_epoch: list[list[float]] | None = None,
                  accuracies: list[float] | None = None, checksum: float | None = None,
-                 fused_rnn: bool | None = None, notes: list[str] = ()) -> dict:
+                 fused_rnn: bool | None = None, notes: list[str] = (), repeats: dict | None = None) -> dict:
     """The result event's fields (runners/README.md). `seconds`: the timed region of each repeat
-    (training: all epochs; inference: one pass); `items`: images or samples processed in it."""
+    (training: all epochs; inference: one pass); `items`: images or samples processed in it;
+    `repeats`: what rosetta.repeats() recorded (its rounds and calibration readings)."""
+    repeats = repeats if repeats is not None else record()
     if len(seconds) != cell.repeats:
         raise ValueError(f"{len(seconds)} timed samples for {cell.repeats} repeats")
+    if len(repeats["rounds"]) != cell.repeats:
+        raise ValueError(f"{len(repeats['rounds'])} repeats went through rosetta.repeats(cell) for {cell.repeats} "
+                         "repeats: loop over rosetta.repeats(cell)")
     bench = BENCHMARKS[cell.benchmark]
     if bench.kind == "training":
         metric = {"name": "train_seconds", "unit": "s", **stats(seconds)}
@@ -119,6 +131,9 @@ def build_result(cell: Cell, *, seconds: list[float], items: int, warmup_s: floa
         "fused_rnn": fused_rnn,
         "data": data,
         "environment": environment,
+        "machine": machine(environment),
+        "rounds": repeats["rounds"],
+        "calibration": repeats["calibration"],
         "notes": notes,
     }
 
