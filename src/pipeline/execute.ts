@@ -151,7 +151,6 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
 
   for (const group of interleavedGroups(cells, content)) {
     if (summary.stoppedEarly) break;
-    const interleaved = group.length > 1;
     // Everything that may take long and is not measured happens before any runner starts.
     const launches = new Map<PlannedCell, Launch>();
     for (const cell of group) {
@@ -166,49 +165,88 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
         await store(cell, environmentFailure(error as Error));
       }
     }
-    const stop = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    const running: { cell: PlannedCell; runner: RunnerProcess }[] = [];
-    const finish = async (entry: { cell: PlannedCell; runner: RunnerProcess }) => {
-      running.splice(running.indexOf(entry), 1);
-      try {
-        await store(entry.cell, await entry.runner.outcome);
-      } catch (error) {
-        if (!(error instanceof Interrupted)) throw error;
-      }
-      if (summary.stoppedEarly) stop.abort();
-    };
-    const turn = async (entry: { cell: PlannedCell; runner: RunnerProcess }, label: string) => {
-      reporter.cellStarted(label, done + 1, cells.length);
-      const waiting = await entry.runner.ready();
-      reporter.cellFinished();
-      if (!waiting) await finish(entry);
-    };
-
-    try {
-      for (const [cell, launch] of launches) {
-        if (signal.aborted) break;
-        const runner = startCell({ root, launch, spec: cellSpec(cell, content, interleaved), timeoutS: cell.timeoutS, onProgress: reporter.progress, signal });
-        const entry = { cell, runner };
-        running.push(entry);
-        await turn(entry, interleaved ? `${cell.id} (start and warm-up)` : cell.id);
-      }
-      for (let round = 1; running.length && !signal.aborted; round++) {
-        for (const entry of [...running]) {
-          if (signal.aborted) break;
-          entry.runner.go();
-          await turn(entry, `round ${round}: ${entry.cell.id}`);
-        }
-      }
-    } finally {
-      stop.abort(); // runners still waiting (interrupted, or stopped early) are stopped
-      await Promise.allSettled(running.map((entry) => entry.runner.outcome));
-    }
+    const unfinished = await runInRounds([...launches].map(([cell, launch]) => ({ cell, launch })), {
+      root,
+      content,
+      reporter,
+      signal: options.signal,
+      position: () => [done + 1, cells.length],
+      onOutcome: async (cell, outcome) => {
+        await store(cell, outcome);
+        return summary.stoppedEarly;
+      },
+    });
     if (options.signal?.aborted) {
-      for (const { cell } of running) reporter.log(`${cell.id}: interrupted; nothing stored for it`);
+      for (const cell of unfinished) reporter.log(`${cell.id}: interrupted; nothing stored for it`);
       summary.interrupted = true;
       break;
     }
   }
   return summary;
+}
+
+export interface Launched {
+  cell: PlannedCell;
+  launch: Launch;
+}
+
+export interface RoundsOptions {
+  root: string;
+  content: Content;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  /** The progress line's [index, total]. */
+  position: () => [number, number];
+  /** Hears each outcome as soon as its runner ends; returns true to stop the others. */
+  onOutcome: (cell: PlannedCell, outcome: RunOutcome) => Promise<boolean>;
+}
+
+/**
+ * Runs one group of cells. Alone, a cell runs from start to end. Together, they run in interleaved
+ * rounds (as asv does): each runner is started and warmed up in turn and then waits; round r gives
+ * every cell its r-th repeat, one process working at a time, so a change of machine load during
+ * the group hits every framework and mode alike. Returns the cells that did not finish (stopped).
+ */
+export async function runInRounds(group: Launched[], options: RoundsOptions): Promise<PlannedCell[]> {
+  const { root, content, reporter } = options;
+  const interleaved = group.length > 1;
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const running: { cell: PlannedCell; runner: RunnerProcess }[] = [];
+  const finish = async (entry: { cell: PlannedCell; runner: RunnerProcess }) => {
+    running.splice(running.indexOf(entry), 1);
+    try {
+      if (await options.onOutcome(entry.cell, await entry.runner.outcome)) stop.abort();
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      running.push(entry); // stopped before it finished
+    }
+  };
+  const turn = async (entry: { cell: PlannedCell; runner: RunnerProcess }, label: string) => {
+    reporter.cellStarted(label, ...options.position());
+    const waiting = await entry.runner.ready();
+    reporter.cellFinished();
+    if (!waiting) await finish(entry);
+  };
+
+  try {
+    for (const { cell, launch } of group) {
+      if (signal.aborted) break;
+      const spec = cellSpec(cell, content, interleaved);
+      const entry = { cell, runner: startCell({ root, launch, spec, timeoutS: cell.timeoutS, onProgress: reporter.progress, signal }) };
+      running.push(entry);
+      await turn(entry, interleaved ? `${cell.id} (start and warm-up)` : cell.id);
+    }
+    for (let round = 1; running.length && !signal.aborted; round++) {
+      for (const entry of [...running]) {
+        if (signal.aborted) break;
+        entry.runner.go();
+        await turn(entry, `round ${round}: ${entry.cell.id}`);
+      }
+    }
+  } finally {
+    stop.abort(); // runners still waiting (interrupted, or stopped early) are stopped
+    await Promise.allSettled(running.map((entry) => entry.runner.outcome));
+  }
+  return running.map((entry) => entry.cell);
 }

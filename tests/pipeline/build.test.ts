@@ -1,12 +1,25 @@
 // End to end on a temporary copy of the project: `npm run build` runs the missing smoke cells and
 // the Rosetta checks, and renders the report; a second build finds everything cached and runs nothing.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DatasetSchema } from '../../src/pipeline/schemas.ts';
 import { copyProject } from './project.ts';
 import type { Project } from './project.ts';
+
+// Writes a CIFAR-10 archive of two images per batch in the canonical format to argv[1].
+const TINY_CIFAR = `
+import io, os, pickle, sys, tarfile
+os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+with tarfile.open(sys.argv[1], "w:gz") as tar:
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        data = pickle.dumps({b"data": bytes(2 * 3072), b"labels": [0, 1]})
+        info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+`;
 
 let project: Project;
 beforeAll(async () => {
@@ -88,6 +101,47 @@ describe('npm run build, end to end', () => {
       await other.remove();
     }
   }, 900_000);
+
+  test('with CIFAR-10 present in its real format, --plan shows the CNN cells as missing because their data changed', async () => {
+    // A tiny archive in the canonical format (pickled batches in a tar.gz): its identity is what counts.
+    const fixture = join(project.root, 'data', 'cifar-10-python.tar.gz');
+    await execa('python3', ['-c', TINY_CIFAR, fixture]);
+    try {
+      const planned = await build('--plan');
+      expect(planned.exitCode, planned.all).toBe(0);
+      expect(planned.all).toMatch(/missing +cnn-cifar10\/pytorch\/cpu\/fp32\/smoke +inputs changed: data\.cifar-10-python\.tar\.gz$/m);
+      expect(planned.all).toMatch(/cached +resnet50-features\/pytorch\/cpu\/fp32\/smoke/);
+      expect(planned.all).toMatch(/cached +gru-imdb\/pytorch\/cpu\/fp32\/smoke/);
+    } finally {
+      await rm(join(project.root, 'data'), { recursive: true, force: true });
+    }
+  });
+
+  test('--remeasure runs a cached cell again: the new result is current, the one it replaces is kept as history', async () => {
+    const name = (await readdir(join(project.root, 'cache/resnet50-features/pytorch')))[0];
+    const before = JSON.parse(await readFile(join(project.root, 'cache/resnet50-features/pytorch', name), 'utf8'));
+    const again = await build('--benchmark', 'resnet50-features', '--remeasure', '--no-render');
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.all).toMatch(/1 cached, 1 to run here \(--remeasure/);
+    const after = JSON.parse(await readFile(join(project.root, 'cache/resnet50-features/pytorch', name), 'utf8'));
+    expect(after.key).toBe(before.key);
+    expect(after.finished_at > before.finished_at).toBe(true);
+    const history = await readdir(join(project.root, 'cache/history/resnet50-features/pytorch'));
+    expect(history).toEqual([name.replace(/\.json$/, `.${before.finished_at.replace(/[^0-9]/g, '').slice(0, 17)}.json`)]);
+    expect(JSON.parse(await readFile(join(project.root, 'cache/history/resnet50-features/pytorch', history[0]), 'utf8'))).toEqual(before);
+  }, 900_000);
+
+  test('a second build on the same tree refuses while one runs, naming it', async () => {
+    const lock = join(project.root, '.rosetta.lock');
+    await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), command: 'npm run build', started_at: '2026-12-01T10:00:00.000Z' }));
+    try {
+      const second = await build('--render-only');
+      expect(second.exitCode).toBe(1);
+      expect(second.all).toMatch(new RegExp(`another npm run build is running on this tree \\(pid ${process.pid}, since 2026-12-01T10:00:00.000Z\\)`));
+    } finally {
+      await rm(lock, { force: true });
+    }
+  });
 
   test('--plan lists every cell with its status and runs nothing', async () => {
     const planned = await build('--plan');

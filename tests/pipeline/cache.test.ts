@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { entryName, isProblem, listEntries, openCache, readEntry, writeEntry, writeFileAtomic } from '../../src/pipeline/cache.ts';
+import { entryName, historyOf, isProblem, listEntries, openCache, readEntry, writeEntry, writeFileAtomic } from '../../src/pipeline/cache.ts';
 import type { Cache } from '../../src/pipeline/cache.ts';
 import { CELL, cacheEntry, failedEntry } from './fixtures.ts';
 
@@ -94,5 +94,25 @@ describe('cache store', () => {
 
   test('an empty or absent cache folder lists nothing', async () => {
     expect(await listEntries(openCache(join(dir, 'absent')))).toEqual({ entries: [], problems: [] });
+  });
+});
+
+describe('cache history', () => {
+  test('a record replaced by a new one of the same key is kept under history/, by the time it finished', async () => {
+    await writeEntry(cache, cacheEntry());
+    const newer = cacheEntry({ finished_at: '2026-12-01T10:00:02.000Z', wall_s: 3 });
+    expect(await writeEntry(cache, newer)).toBe(true);
+    expect(await readEntry(cache, CELL, 'a'.repeat(64))).toEqual(newer);
+    const kept = await historyOf(cache, entryName(CELL, 'a'.repeat(64)));
+    expect(kept.map((path) => path.split('/').at(-1))).toEqual([`cpu.fp32.smoke.${'a'.repeat(64)}.20261124100002000.json`]);
+    expect(JSON.parse(await readFile(kept[0], 'utf8'))).toEqual(cacheEntry());
+    // History is not a current entry: the listing has the newer one only.
+    expect((await listEntries(cache)).entries).toEqual([newer]);
+  });
+
+  test('a failure does not replace an ok record, and nothing goes to history', async () => {
+    await writeEntry(cache, cacheEntry());
+    expect(await writeEntry(cache, failedEntry({ finished_at: '2026-12-01T10:00:02.000Z' }))).toBe(false);
+    expect(await historyOf(cache, entryName(CELL, 'a'.repeat(64)))).toEqual([]);
   });
 });

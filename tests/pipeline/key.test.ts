@@ -1,8 +1,8 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
-import { canonicalJson, cellKey, diffInputs } from '../../src/pipeline/key.ts';
+import { canonicalJson, cellKey, diffInputs, SEED, steeringVariables } from '../../src/pipeline/key.ts';
 import { plan } from '../../src/pipeline/matrix.ts';
 import { copyProject } from './project.ts';
 import type { Project } from './project.ts';
@@ -100,5 +100,43 @@ describe('cell key', () => {
     const a = { files: { 'x.py': '1', 'y.py': '2' }, params: { epochs: 1 } };
     const b = { files: { 'x.py': '1', 'y.py': '3' }, params: { epochs: 1, lr: 0.1 } };
     expect(diffInputs(a, b)).toEqual(['files.y.py', 'params.lr']);
+  });
+});
+
+describe('what a key covers besides files', () => {
+  test('a real data file in data/ changes the keys of the cells that read it, and only those', async () => {
+    const before = await keys();
+    await mkdir(join(project.root, 'data'), { recursive: true });
+    await writeFile(join(project.root, 'data', 'imdb.npz'), 'not the real IMDB, but its identity is what counts');
+    const after = await keys();
+    expect(changed(before, after).length).toBeGreaterThan(0);
+    expect(changed(before, after).every((id) => id.startsWith('gru-imdb/'))).toBe(true);
+  });
+
+  test('the seed is an input of every key, the absolute path of the checkout of none', async () => {
+    const cells = await plan(project.root, await loadContent(project.root), []);
+    const inputs = cells.find((c) => c.inputs)!.inputs!;
+    expect(inputs.seed).toBe(SEED);
+    expect(cellKey({ ...inputs, seed: SEED + 1 })).not.toBe(cellKey(inputs));
+    expect(canonicalJson(inputs)).not.toContain(project.root);
+    const elsewhere = await copyProject();
+    try {
+      const there = await plan(elsewhere.root, await loadContent(elsewhere.root), []);
+      expect(there.map((c) => c.key)).toEqual(cells.map((c) => c.key));
+    } finally {
+      await elsewhere.remove();
+    }
+  });
+
+  test('a variable of the build\'s environment that steers the frameworks is an input; any other is not', async () => {
+    expect(await steeringVariables(project.root, { OMP_NUM_THREADS: '1', HOME: '/root', TF_CLI_CONFIG_FILE: 'x' })).toEqual({ OMP_NUM_THREADS: '1' });
+    const before = await keys();
+    process.env.OMP_NUM_THREADS = '1';
+    try {
+      const after = await keys();
+      expect(changed(before, after)).toEqual([...before.keys()].sort());
+    } finally {
+      delete process.env.OMP_NUM_THREADS;
+    }
   });
 });

@@ -1,0 +1,93 @@
+// Interleaved rounds: the cells of one group are started one at a time, then each round gives every
+// cell one repeat, one process working at a time; a waiting runner's timeout clock is stopped.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { loadContent } from '../../src/pipeline/content.ts';
+import { runInRounds } from '../../src/pipeline/execute.ts';
+import type { Launched } from '../../src/pipeline/execute.ts';
+import type { PlannedCell } from '../../src/pipeline/matrix.ts';
+import type { RunOutcome } from '../../src/pipeline/run.ts';
+import { CELL } from './fixtures.ts';
+import { ROOT } from './project.ts';
+import { silentReporter } from './silent.ts';
+
+const FAKES = join(import.meta.dirname, 'fake_runners');
+const content = await loadContent(ROOT);
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rosetta-rounds-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+function launched(name: string, env: Record<string, string> = {}, timeoutS = 30): Launched {
+  const cell = { ...CELL, framework: name };
+  const planned = { id: `${CELL.benchmark}/${name}`, cell, key: 'k', timeoutS } as PlannedCell;
+  return { cell: planned, launch: { file: 'python3', args: ['rounds.py', '--cell', '-'], env: { NAME: name, ROUNDS_LOG: join(dir, 'log'), ...env }, display: [] } };
+}
+
+async function run(group: Launched[], options: { signal?: AbortSignal; stopAfterFirst?: boolean } = {}) {
+  const outcomes = new Map<string, RunOutcome>();
+  const unfinished = await runInRounds(group, {
+    root: FAKES,
+    content,
+    reporter: silentReporter(),
+    signal: options.signal,
+    position: () => [1, group.length],
+    onOutcome: async (cell, outcome) => {
+      outcomes.set(cell.cell.framework, outcome);
+      return options.stopAfterFirst ?? false;
+    },
+  });
+  const log = (await readFile(join(dir, 'log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  return { outcomes, unfinished: unfinished.map((cell) => cell.cell.framework), log };
+}
+
+describe('interleaved rounds', () => {
+  test('cells of one group are set up one at a time, then run their repeats round-robin', async () => {
+    const { outcomes, log } = await run([launched('a'), launched('b'), launched('c')]);
+    expect(log).toEqual(['a setup', 'b setup', 'c setup', 'a repeat 1', 'b repeat 1', 'c repeat 1', 'a repeat 2', 'b repeat 2', 'c repeat 2']);
+    expect([...outcomes.values()].map((outcome) => outcome.status)).toEqual(['ok', 'ok', 'ok']);
+  });
+
+  test('a cell alone runs all its repeats without waiting for turns', async () => {
+    const { outcomes, log } = await run([launched('a')]);
+    expect(log).toEqual(['a setup', 'a repeat 1', 'a repeat 2']);
+    expect(outcomes.get('a')?.status).toBe('ok');
+  });
+
+  test('the timeout counts a runner\'s own work, not the time it waits for its turn', async () => {
+    // b works 2 x 1.5 s while a waits; a's 2 s timeout is not used up by b's repeats.
+    const { outcomes } = await run([launched('a', {}, 2), launched('b', { REPEAT_S: '1.5' })]);
+    expect(outcomes.get('a')?.status).toBe('ok');
+    expect(outcomes.get('b')?.status).toBe('ok');
+  });
+
+  test('a runner past its timeout while working is stopped and recorded as timeout; the others go on', async () => {
+    const { outcomes, log } = await run([launched('a', { REPEAT_S: '30' }, 2), launched('b')]);
+    expect(outcomes.get('a')?.status).toBe('timeout');
+    expect(outcomes.get('b')?.status).toBe('ok');
+    expect(log).toContain('b repeat 2');
+  }, 30_000);
+
+  test('an abort stops every waiting runner and stores nothing for them', async () => {
+    const controller = new AbortController();
+    const group = [launched('a', { REPEAT_S: '0.5' }), launched('b')];
+    setTimeout(() => controller.abort(), 1_500);
+    const { outcomes, unfinished, log } = await run(group, { signal: controller.signal });
+    expect(outcomes.size).toBe(0);
+    expect(unfinished.sort()).toEqual(['a', 'b']);
+    expect(log).not.toContain('b repeat 2');
+  }, 30_000);
+
+  test('when an outcome asks to stop (--strict), the runners still waiting are stopped', async () => {
+    const bad = launched('a');
+    bad.launch.args = ['crash.py', '--cell', '-'];
+    const { outcomes, unfinished } = await run([launched('b'), bad], { stopAfterFirst: true });
+    expect(outcomes.get('a')?.status).toBe('failed');
+    expect(outcomes.has('b')).toBe(false);
+    expect(unfinished).toEqual(['b']);
+  });
+});
