@@ -1,12 +1,15 @@
 // The vega-lite specs of each benchmark's charts, with their titles and text alternatives. Built
 // from the findings; rendered to static SVG at build time by chart-svg.ts. A chart with nothing to
-// show says why instead.
+// show says why instead. One panel per target, profile and machine (the findings' groups), so bars
+// of different machines never share a panel; noisy results are faded and say "(noisy)" in words.
 import type { TopLevelSpec } from 'vega-lite';
 import { groups, peakFractions, relativeSpeeds } from './findings.ts';
 import type { Group, Measured } from './findings.ts';
 import { formatChecksum, formatNumber, formatPercent, formatWithUnit } from './format.ts';
+import { machineKey, machineLabel, machineLabels } from './machines.ts';
 import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
+import { isNoisy } from './noise.ts';
 import { checksumDeviation, median } from './ratios.ts';
 
 export interface Chart {
@@ -57,12 +60,21 @@ interface Point {
   panel: string;
   framework: string;
   mode: string;
-  [field: string]: string | number;
+  noisy: boolean;
+  [field: string]: string | number | boolean;
 }
 
-function panelLabel(report: Report, group: Pick<Group, 'target' | 'profile'>): string {
-  return `${targetLabel(report, group.target)} · ${group.profile} profile`;
+// Noisy timings are drawn faded and named "(noisy)" in the text alternative. The parity chart does
+// not fade them: noise is about time, not about what a network learned.
+const NOISY_OPACITY = { condition: { test: 'datum.noisy', value: 0.35 }, value: 1 };
+const NOISY_WORDS = 'Faded marks are noisy results (see the table notes).';
+
+/** "CPU (build machine) · cpu profile · machine A" */
+function panelLabel(report: Report, group: Pick<Group, 'target' | 'profile' | 'machine'>): string {
+  return `${targetLabel(report, group.target)} · ${group.profile} profile · ${machineLabel(machineLabels(report), group.machine)}`;
 }
+
+const noted = (value: string, noisy: boolean) => (noisy ? `${value} (noisy)` : value);
 
 function facetedChart(report: Report, benchmark: string, points: Point[], layer: object[], description: string): TopLevelSpec {
   const modes = benchmarkOf(report, benchmark)?.modes ?? ['fp32', 'fast'];
@@ -87,7 +99,7 @@ function facetedChart(report: Report, benchmark: string, points: Point[], layer:
   } as TopLevelSpec;
 }
 
-/** One sentence per panel: "On CPU · cpu profile, fp32: PyTorch 20 s, JAX 25 s." */
+/** One sentence per panel: "CPU · cpu profile · machine A, fp32: PyTorch 20 s, JAX 25 s (noisy)." */
 function summary(report: Report, rows: { group: Group; items: [string, string][] }[]): string {
   return rows
     .filter(({ items }) => items.length)
@@ -96,7 +108,7 @@ function summary(report: Report, rows: { group: Group; items: [string, string][]
 }
 
 function pointOf(report: Report, row: Measured): Point {
-  return { panel: panelLabel(report, row), framework: frameworkName(report, row.framework), mode: row.mode };
+  return { panel: panelLabel(report, { ...row, machine: machineKey(row) }), framework: frameworkName(report, row.framework), mode: row.mode, noisy: isNoisy(row) };
 }
 
 export function timeChart(report: Report, benchmark: string): Chart {
@@ -105,9 +117,9 @@ export function timeChart(report: Report, benchmark: string): Chart {
   const unit = spec?.metric.unit ?? 's';
   const all = groups(report, benchmark);
   const title = `${label[0].toUpperCase()}${label.slice(1)} by framework, per target (median, bars show min–max)`;
-  const description = `Horizontal bars of the median ${label} of each framework, one panel per target and profile, coloured by mode; lower is faster. ${summary(
+  const description = `Horizontal bars of the median ${label} of each framework, one panel per target, profile and machine, coloured by mode; lower is faster. ${NOISY_WORDS} ${summary(
     report,
-    all.map(({ group, rows }) => ({ group, items: rows.map((row) => [frameworkName(report, row.framework), formatWithUnit(row.result.metric.median, unit)]) })),
+    all.map(({ group, rows }) => ({ group, items: rows.map((row) => [frameworkName(report, row.framework), noted(formatWithUnit(row.result.metric.median, unit), isNoisy(row))]) })),
   )}`;
   if (all.length === 0) return { id: 'time', title, description, spec: null, empty: 'No current results to chart yet.' };
   const points = all.flatMap(({ rows }) =>
@@ -115,7 +127,7 @@ export function timeChart(report: Report, benchmark: string): Chart {
   );
   const x = { type: 'quantitative', title: `${label} (${unit}), median`, axis: { tickCount: 5 } };
   const layer = [
-    { mark: { type: 'bar', height: { band: 0.85 } }, encoding: { x: { ...x, field: 'median' } } },
+    { mark: { type: 'bar', height: { band: 0.85 } }, encoding: { x: { ...x, field: 'median' }, opacity: NOISY_OPACITY } },
     { mark: { type: 'rule', color: 'currentColor', opacity: 0.7 }, encoding: { x: { ...x, field: 'min' }, x2: { field: 'max' }, color: { value: 'currentColor' } } },
   ];
   return { id: 'time', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
@@ -123,20 +135,23 @@ export function timeChart(report: Report, benchmark: string): Chart {
 
 export function relativeSpeedChart(report: Report, benchmark: string): Chart {
   const speeds = relativeSpeeds(report, benchmark);
-  const title = 'Speed relative to the fastest framework (1 = fastest)';
+  const title = 'Speed relative to the fastest framework on the same machine (1 = fastest)';
   const byGroup = groups(report, benchmark).map(({ group }) => ({
     group,
     items: speeds
-      .filter((s) => s.target === group.target && s.profile === group.profile && s.mode === group.mode)
-      .map((s): [string, string] => [frameworkName(report, s.framework), formatNumber(s.relative)]),
+      .filter((s) => s.target === group.target && s.profile === group.profile && s.machine === group.machine && s.mode === group.mode)
+      .map((s): [string, string] => [frameworkName(report, s.framework), noted(formatNumber(s.relative), s.noisy)]),
   }));
-  const description = `Horizontal bars of each framework's speed as a fraction of the fastest framework's speed on the same target, profile and mode; 1 is the fastest. ${summary(report, byGroup)}`;
+  const description = `Horizontal bars of each framework's speed as a fraction of the fastest framework's speed on the same target, profile, machine and mode; 1 is the fastest. Results of different machines are not compared. ${NOISY_WORDS} ${summary(report, byGroup)}`;
   if (speeds.length === 0) return { id: 'relative', title, description, spec: null, empty: 'No current results to compare yet.' };
-  const points = speeds.map((s) => ({ panel: panelLabel(report, s), framework: frameworkName(report, s.framework), mode: s.mode, relative: s.relative }));
+  const points = speeds.map((s) => ({ panel: panelLabel(report, s), framework: frameworkName(report, s.framework), mode: s.mode, noisy: s.noisy, relative: s.relative }));
   const layer = [
     {
       mark: { type: 'bar', height: { band: 0.85 } },
-      encoding: { x: { field: 'relative', type: 'quantitative', title: 'speed relative to the fastest', scale: { domain: [0, 1] }, axis: { format: '.1f', tickCount: 5 } } },
+      encoding: {
+        x: { field: 'relative', type: 'quantitative', title: 'speed relative to the fastest', scale: { domain: [0, 1] }, axis: { format: '.1f', tickCount: 5 } },
+        opacity: NOISY_OPACITY,
+      },
     },
   ];
   return { id: 'relative', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
@@ -195,21 +210,21 @@ export function peakChart(report: Report, benchmark: string): Chart {
   const byGroup = groups(report, benchmark).map(({ group }) => ({
     group,
     items: peaks
-      .filter((p) => p.target === group.target && p.profile === group.profile && p.mode === group.mode)
-      .map((p): [string, string] => [frameworkName(report, p.framework), formatPercent(p.fraction)]),
+      .filter((p) => p.target === group.target && p.profile === group.profile && p.machine === group.machine && p.mode === group.mode)
+      .map((p): [string, string] => [frameworkName(report, p.framework), noted(formatPercent(p.fraction), p.noisy)]),
   }));
-  const description = `Horizontal bars of the achieved FLOP/s (throughput times the benchmark's FLOP per item) over the target's declared dense peak for the mode's precision. ${summary(report, byGroup)}`;
+  const description = `Horizontal bars of the achieved FLOP/s (throughput times the benchmark's FLOP per item) over the target's declared dense peak for the mode's precision. ${NOISY_WORDS} ${summary(report, byGroup)}`;
   if (spec?.flop_per_item === null) {
     return { id: 'peak', title, description, spec: null, empty: 'The specification gives no FLOP count for this benchmark, so there is no fraction of peak.' };
   }
   if (peaks.length === 0) {
     return { id: 'peak', title, description, spec: null, empty: 'No current results on a target that declares its peak FLOP/s (the CPU target does not).' };
   }
-  const points = peaks.map((p) => ({ panel: panelLabel(report, p), framework: frameworkName(report, p.framework), mode: p.mode, fraction: p.fraction }));
+  const points = peaks.map((p) => ({ panel: panelLabel(report, p), framework: frameworkName(report, p.framework), mode: p.mode, noisy: p.noisy, fraction: p.fraction }));
   const layer = [
     {
       mark: { type: 'bar', height: { band: 0.85 } },
-      encoding: { x: { field: 'fraction', type: 'quantitative', title: 'fraction of peak FLOP/s', axis: { format: '.0%', tickCount: 5 } } },
+      encoding: { x: { field: 'fraction', type: 'quantitative', title: 'fraction of peak FLOP/s', axis: { format: '.0%', tickCount: 5 } }, opacity: NOISY_OPACITY },
     },
   ];
   return { id: 'peak', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };

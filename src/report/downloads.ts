@@ -1,5 +1,6 @@
 // The datasets as CSV, one line per cell, for readers who want the numbers in a spreadsheet (the
-// JSON download is the dataset file itself).
+// JSON download is the dataset file itself). Each line carries its noise, machine and date: a figure
+// without them cannot be compared.
 import type { Dataset, DatasetRow } from '../pipeline/schemas.ts';
 
 const COLUMNS: [string, (row: DatasetRow) => unknown][] = [
@@ -29,6 +30,10 @@ const COLUMNS: [string, (row: DatasetRow) => unknown][] = [
   ['key', (row) => row.key],
   ['entry_key', (row) => row.entry_key],
   ['finished_at', (row) => row.finished_at],
+  ['noisy', (row) => row.noisy.join('; ')],
+  ['machine_id', (row) => row.result?.machine?.id],
+  ['machine_cpu', (row) => row.result?.machine?.cpu_model],
+  ['machine_gpu', (row) => row.result?.machine?.gpu_name],
 ];
 
 function csvField(value: unknown): string {

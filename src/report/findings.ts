@@ -1,8 +1,13 @@
 // The key findings, computed from the current results: the fastest framework per benchmark,
-// target and mode, the spread between frameworks, fast-mode speed-ups and the fraction of peak.
-// Only results that are ok and current count; stale, failed and missing cells never do.
+// target, machine and mode, the spread between frameworks, fast-mode speed-ups and the fraction of
+// peak. Only results that are ok and current count; stale, failed and missing cells never do.
+// Results are compared only with results of the same machine (machines.ts): a group is one target,
+// profile, machine and mode, and a speed-up pairs two cells of one machine. Noisy results count, and
+// every figure taken from one says so (its `noisy` flag).
+import { byMachine, machineKey, machineLabels, sameMachine } from './machines.ts';
 import { byDeclaration, benchmarkOf, datasetOf, shownRows, targetOf } from './model.ts';
 import type { Report } from './model.ts';
+import { isNoisy } from './noise.ts';
 import { fractionOfPeak, relativeSpeed, speedup, spreadRatio } from './ratios.ts';
 import { isCurrent, shownStatus } from './stale.ts';
 import type { CellStatus, DatasetRow, Mode, Profile } from '../pipeline/schemas.ts';
@@ -12,12 +17,15 @@ export type Measured = DatasetRow & { result: NonNullable<DatasetRow['result']> 
 export interface Group {
   target: string;
   profile: Profile;
+  /** The machine key (machines.ts) of every result of the group. */
+  machine: string;
   mode: Mode;
 }
 
 export interface Timed {
   framework: string;
   seconds: number;
+  noisy: boolean;
 }
 
 export interface Fastest extends Group {
@@ -40,9 +48,12 @@ export interface Speedup {
   framework: string;
   target: string;
   profile: Profile;
+  machine: string;
   fp32: number;
   fast: number;
   speedup: number;
+  /** Whether the fp32 or the fast result is noisy. */
+  noisy: boolean;
 }
 
 export interface PeakFraction extends Group {
@@ -51,12 +62,14 @@ export interface PeakFraction extends Group {
   achieved: number;
   peak: number;
   fraction: number;
+  noisy: boolean;
 }
 
 export interface RelativeSpeed extends Group {
   framework: string;
   seconds: number;
   relative: number;
+  noisy: boolean;
 }
 
 export interface BenchmarkFindings {
@@ -76,18 +89,24 @@ export function measuredRows(report: Report, benchmark: string): Measured[] {
   return shownRows(dataset).filter((row): row is Measured => isCurrent(row, dataset));
 }
 
-const groupKey = (row: Group) => `${row.target}\u0000${row.profile}\u0000${row.mode}`;
+const groupOf = (row: Measured): Group => ({ target: row.target, profile: row.profile, machine: machineKey(row), mode: row.mode });
+const groupKey = (group: Group) => `${group.target}\u0000${group.profile}\u0000${group.machine}\u0000${group.mode}`;
 
-/** Results grouped by target, profile and mode, fastest first, groups in declaration order. */
+/**
+ * Results grouped by target, profile, machine and mode, fastest first; groups in declaration order
+ * of the targets, then by machine (machine A, B, ...), fp32 before fast.
+ */
 export function groups(report: Report, benchmark: string): { group: Group; rows: Measured[] }[] {
   const byGroup = new Map<string, { group: Group; rows: Measured[] }>();
   for (const row of measuredRows(report, benchmark)) {
-    const entry = byGroup.get(groupKey(row)) ?? { group: { target: row.target, profile: row.profile, mode: row.mode }, rows: [] };
+    const group = groupOf(row);
+    const entry = byGroup.get(groupKey(group)) ?? { group, rows: [] };
     entry.rows.push(row);
-    byGroup.set(groupKey(row), entry);
+    byGroup.set(groupKey(group), entry);
   }
   const frameworkOrder = byDeclaration(report.frameworks);
   const targetOrder = byDeclaration(report.targets);
+  const machineOrder = byMachine(machineLabels(report));
   const modes = benchmarkOf(report, benchmark)?.modes ?? ['fp32', 'fast'];
   for (const entry of byGroup.values()) {
     entry.rows.sort((a, b) => a.result.metric.median - b.result.metric.median || frameworkOrder(a.framework, b.framework));
@@ -96,11 +115,12 @@ export function groups(report: Report, benchmark: string): { group: Group; rows:
     (a, b) =>
       targetOrder(a.group.target, b.group.target) ||
       a.group.profile.localeCompare(b.group.profile) ||
+      machineOrder(a.group.machine, b.group.machine) ||
       modes.indexOf(a.group.mode) - modes.indexOf(b.group.mode),
   );
 }
 
-const timed = (row: Measured): Timed => ({ framework: row.framework, seconds: row.result.metric.median });
+const timed = (row: Measured): Timed => ({ framework: row.framework, seconds: row.result.metric.median, noisy: isNoisy(row) });
 
 export function fastest(report: Report, benchmark: string): Fastest[] {
   return groups(report, benchmark).map(({ group, rows }) => ({
@@ -126,11 +146,12 @@ export function relativeSpeeds(report: Report, benchmark: string): RelativeSpeed
       framework: row.framework,
       seconds: row.result.metric.median,
       relative: relativeSpeed(row.result.metric.median, rows[0].result.metric.median),
+      noisy: isNoisy(row),
     })),
   );
 }
 
-/** fp32 time over fast time, for every framework and target measured in both modes. */
+/** fp32 time over fast time, for every framework and target measured in both modes on one machine. */
 export function fastSpeedups(report: Report, benchmark: string): Speedup[] {
   const rows = measuredRows(report, benchmark);
   const frameworkOrder = byDeclaration(report.frameworks);
@@ -139,9 +160,10 @@ export function fastSpeedups(report: Report, benchmark: string): Speedup[] {
     .filter((row) => row.mode === 'fp32')
     .flatMap((fp32) => {
       const fast = rows.find((row) => row.mode === 'fast' && row.framework === fp32.framework && row.target === fp32.target && row.profile === fp32.profile);
-      if (!fast) return [];
+      if (!fast || !sameMachine([fp32, fast])) return [];
       const [a, b] = [fp32.result.metric.median, fast.result.metric.median];
-      return [{ framework: fp32.framework, target: fp32.target, profile: fp32.profile, fp32: a, fast: b, speedup: speedup(a, b) }];
+      const pair = { framework: fp32.framework, target: fp32.target, profile: fp32.profile, machine: machineKey(fp32) };
+      return [{ ...pair, fp32: a, fast: b, speedup: speedup(a, b), noisy: isNoisy(fp32) || isNoisy(fast) }];
     })
     .sort((a, b) => targetOrder(a.target, b.target) || b.speedup - a.speedup || frameworkOrder(a.framework, b.framework));
 }
@@ -155,7 +177,7 @@ export function peakFractions(report: Report, benchmark: string): PeakFraction[]
     if (!target) return [];
     return rows.flatMap((row) => {
       const peak = fractionOfPeak(row.result.throughput.median, spec, target, row.mode);
-      return peak ? [{ ...group, framework: row.framework, ...peak }] : [];
+      return peak ? [{ ...group, framework: row.framework, ...peak, noisy: isNoisy(row) }] : [];
     });
   });
 }

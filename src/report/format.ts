@@ -37,6 +37,17 @@ export function formatCount(value: number): string {
   return grouped.format(value);
 }
 
+/** An ISO time as the report shows it: "2026-11-20 09:00:00 UTC". */
+export function formatTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+}
+
+/** The days two ISO times fall on: "2026-11-20", or "2026-11-20 to 2026-11-24". */
+export function formatDateRange(first: string, last: string): string {
+  const [a, b] = [first.slice(0, 10), last.slice(0, 10)];
+  return a === b ? a : `${a} to ${b}`;
+}
+
 export const STATUS_LABELS: Record<CellStatus, string> = {
   ok: 'ok',
   stale: 'stale',

@@ -1,11 +1,15 @@
 // The analysis notes' data-bound components (<Metric>, <Ratio>, <Fastest>) and the build-time
 // check of what they cite: a note that cites a result that is missing, failed or stale makes the
 // build warn, or fail under strict mode (ROSETTA_STRICT=1, set by `npm run build -- --strict`).
+// A cited figure says what limits it next to it (citationCaveats): "noisy", and for a comparison,
+// "measured on different machines" or "machine not recorded".
 import { fastest } from './findings.ts';
 import type { Fastest, Measured } from './findings.ts';
 import { STATUS_LABELS, formatChecksum, formatPercent, formatRange, formatWithUnit } from './format.ts';
+import { machineCaveat, machineLabel, machineLabels } from './machines.ts';
 import { datasetOf, findRow, parseAddress } from './model.ts';
 import type { Report } from './model.ts';
+import { isNoisy } from './noise.ts';
 import { isCurrent, shownStatus, staleness } from './stale.ts';
 import type { DatasetRow } from '../pipeline/schemas.ts';
 
@@ -47,11 +51,48 @@ export function metricValue(row: Measured, field: MetricField): number | [number
   }
 }
 
-export type FastestResolved = { ok: true; fastest: Fastest } | { ok: false; problem: string };
+/**
+ * What a cited figure must say next to it. `rows` are the results the figure is taken from; a
+ * comparison (a ratio, a fastest) also says when they are not of one recorded machine.
+ */
+export function citationCaveats(rows: Measured[], comparison: boolean): string[] {
+  const machine = comparison ? machineCaveat(rows) : null;
+  return [...(machine ? [machine] : []), ...(rows.some(isNoisy) ? ['noisy'] : [])];
+}
 
+/** What a <Metric> adds to its number. Noise is about time: an accuracy or a checksum needs none. */
+export function metricCaveats(row: Measured, field: MetricField): string[] {
+  return field === 'accuracy' || field === 'checksum' ? [] : citationCaveats([row], false);
+}
+
+/** A cited figure with its caveats: "20 s (noisy)", "1.25× (measured on different machines)". */
+export function withCaveats(text: string, caveats: string[]): string {
+  return caveats.length ? `${text} (${caveats.join(', ')})` : text;
+}
+
+/** `shown` is what the page prints in place of a fastest that cannot be named. */
+export type FastestResolved = { ok: true; fastest: Fastest; caveats: string[] } | { ok: false; problem: string; shown: string };
+
+/**
+ * The fastest framework on a target in a mode. When several machines measured that target, no one
+ * fastest exists: a winner across them would compare different machines.
+ */
 export function resolveFastest(report: Report, benchmark: string, target: string, mode: string): FastestResolved {
-  const found = fastest(report, benchmark).find((group) => group.target === target && group.mode === mode);
-  return found ? { ok: true, fastest: found } : { ok: false, problem: `${benchmark} has no current result on ${target} in ${mode} mode` };
+  const found = fastest(report, benchmark).filter((group) => group.target === target && group.mode === mode);
+  if (found.length === 0) return { ok: false, problem: `${benchmark} has no current result on ${target} in ${mode} mode`, shown: '[no result yet]' };
+  if (found.length > 1) {
+    const labels = machineLabels(report);
+    const machines = found.map((group) => machineLabel(labels, group.machine)).join(', ');
+    return {
+      ok: false,
+      problem: `${benchmark} on ${target} in ${mode} mode was measured on different machines (${machines}): there is no one fastest`,
+      shown: '[measured on different machines]',
+    };
+  }
+  const [group] = found;
+  // A group is of one machine key, so its winner's row says whether that machine was recorded.
+  const winner = findRow(report, { benchmark, framework: group.winner.framework, target, mode: group.mode, profile: group.profile }) as Measured;
+  return { ok: true, fastest: group, caveats: citationCaveats([winner], true) };
 }
 
 export interface Citation {

@@ -1,5 +1,6 @@
 // What a cell's provenance page shows beyond the raw record: how to reproduce the cell, whether its
-// key checks out, its environment as labelled facts, and its repeats side by side.
+// key checks out, its environment as labelled facts, its repeats side by side with their rounds, and
+// the calibration readings taken around them.
 import { cellKey } from '../pipeline/key.ts';
 import type { CellId, DatasetRow, Target } from '../pipeline/schemas.ts';
 import { shellLine } from './format.ts';
@@ -65,15 +66,44 @@ export interface Repeat {
   accuracy: number | null;
   epochSeconds: number[] | null;
   losses: (number | null)[] | null;
+  /** Its round in an interleaved build (null: the cell ran alone, or no rounds were recorded). */
+  round: number | null;
+  startedAt: string | null;
 }
 
 export function repeats(result: NonNullable<DatasetRow['result']>): Repeat[] {
-  return result.metric.samples.map((metric, index) => ({
-    repeat: index + 1,
-    metric,
-    throughput: result.throughput.samples[index] ?? null,
-    accuracy: result.accuracies?.[index] ?? null,
-    epochSeconds: result.epoch_seconds?.[index] ?? null,
-    losses: result.loss_per_epoch?.[index] ?? null,
+  return result.metric.samples.map((metric, index) => {
+    const round = result.rounds?.find((r) => r.repeat === index + 1);
+    return {
+      repeat: index + 1,
+      metric,
+      throughput: result.throughput.samples[index] ?? null,
+      accuracy: result.accuracies?.[index] ?? null,
+      epochSeconds: result.epoch_seconds?.[index] ?? null,
+      losses: result.loss_per_epoch?.[index] ?? null,
+      round: round?.round ?? null,
+      startedAt: round?.started_at ?? null,
+    };
+  });
+}
+
+export interface Reading {
+  /** "before repeat 1", ..., "after repeat 3". */
+  when: string;
+  at: string;
+  cpuGflops: number;
+  gpuGflops: number | null;
+  load: number;
+}
+
+/** The calibration readings in the order taken: one before each repeat and one after the last. */
+export function calibrationReadings(result: NonNullable<DatasetRow['result']>): Reading[] {
+  const readings = result.calibration?.readings ?? [];
+  return readings.map((reading, index) => ({
+    when: index < readings.length - 1 ? `before repeat ${index + 1}` : `after repeat ${index}`,
+    at: reading.at,
+    cpuGflops: reading.cpu_gflops,
+    gpuGflops: reading.gpu_gflops,
+    load: reading.load_1m,
   }));
 }

@@ -1,5 +1,6 @@
 // The ratios the report derives from measured times and throughputs. Times are the seed's metric
-// (seconds for the profile's workload, lower is better).
+// (seconds for the profile's workload, lower is better). Plain arithmetic: which times may be set
+// against each other (those of one machine) is the callers' rule, machines.ts.
 import type { Benchmark, Mode, Target } from '../pipeline/schemas.ts';
 
 /** How fast a result is relative to the fastest of its group: 1 for the fastest, 0.5 for twice the time. */

@@ -1,9 +1,13 @@
 // The results table of one benchmark: frameworks as rows, targets x modes as columns, and the
-// reasons of the cells that are not ok as numbered notes under the table (one note per distinct
-// reason, so twelve "not measured yet" cells do not repeat the same sentence twelve times).
+// reasons of the cells that are not ok, or noisy, as numbered notes under the table (one note per
+// distinct reason, so twelve "not measured yet" cells do not repeat the same sentence twelve times).
+// A column group names the machine(s) that measured it; where it mixes machines, it says so and
+// each value names its own machine, so a column is never read as one comparison silently.
+import { byMachine, DIFFERENT_MACHINES, machineCaveat, machineKey, machineLabel, machineLabels } from './machines.ts';
 import { benchmarkOf, byDeclaration, datasetOf, frameworkIds, frameworkName, shownRows, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
 import { STATUS_LABELS } from './format.ts';
+import { noiseNote } from './noise.ts';
 import { shownStatus, staleness } from './stale.ts';
 import type { CellStatus, DatasetRow, Mode, Profile } from '../pipeline/schemas.ts';
 
@@ -18,6 +22,10 @@ export interface ColumnGroup {
   label: string;
   profile: Profile;
   span: number;
+  /** The labels of the machines that measured the values shown under it ("machine A"). */
+  machines: string[];
+  /** machineCaveat of those values: "measured on different machines", "machine not recorded" or null. */
+  caveat: string | null;
 }
 
 export interface TableCell {
@@ -27,6 +35,10 @@ export interface TableCell {
   status: CellStatus | null;
   /** 1-based number of the note that says why, for cells that are not ok. */
   note: number | null;
+  /** 1-based number of the note that says why its numbers are noisy, for noisy cells. */
+  noisyNote: number | null;
+  /** Its machine's label, for a value in a column group that mixes machines; null otherwise. */
+  machine: string | null;
 }
 
 export interface TableRow {
@@ -64,7 +76,13 @@ export function resultsTable(report: Report, benchmark: string): ResultsTable | 
     (a, b) => targetOrder(a.target, b.target) || a.profile.localeCompare(b.profile),
   );
   const columns = places.flatMap((place) => modes.map((mode) => ({ ...place, mode })));
-  const groups = places.map((place) => ({ ...place, label: targetLabel(report, place.target), span: modes.length }));
+  const labels = machineLabels(report);
+  const groups = places.map((place) => {
+    const measured = rows.filter((row) => row.target === place.target && row.profile === place.profile && row.result !== null);
+    const machines = [...new Set(measured.map(machineKey))].sort(byMachine(labels)).map((key) => machineLabel(labels, key));
+    return { ...place, label: targetLabel(report, place.target), span: modes.length, machines, caveat: machineCaveat(measured) };
+  });
+  const mixed = (column: Column) => groups.find((g) => g.target === column.target && g.profile === column.profile)?.caveat === DIFFERENT_MACHINES;
 
   const notes: string[] = [];
   const noteNumber = (text: string | null) => {
@@ -83,7 +101,14 @@ export function resultsTable(report: Report, benchmark: string): ResultsTable | 
       cells: columns.map((column) => {
         const row = rows.find((r) => r.framework === framework && r.target === column.target && r.profile === column.profile && r.mode === column.mode) ?? null;
         const status = row ? shownStatus(row, dataset) : null;
-        return { column, row, status, note: row && status ? noteNumber(cellNote(row, status, dataset.spec_version)) : null };
+        return {
+          column,
+          row,
+          status,
+          note: row && status ? noteNumber(cellNote(row, status, dataset.spec_version)) : null,
+          noisyNote: row?.result ? noteNumber(noiseNote(row)) : null,
+          machine: row?.result && mixed(column) ? machineLabel(labels, machineKey(row)) : null,
+        };
       }),
     })),
   };

@@ -112,6 +112,17 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
         expect(box!.x + box!.width).toBeLessThanOrEqual(width + 1);
         expect(await chart.locator('title').textContent()).toBeTruthy();
       }
+      // Each section names the machines that measured it; the CNN's cpu columns mix two and say so.
+      for (const section of await sections.all()) expect(await section.locator('.machine-list li').count()).toBeGreaterThan(0);
+      const cnn = page.locator('#cnn-cifar10');
+      expect(await cnn.locator('.machine-list li').first().textContent()).toMatch(/^machine A: Fixture CPU @ 2\.20GHz, 2 cores/);
+      expect(await cnn.locator('table.results thead .caveat').first().textContent()).toBe('measured on different machines');
+      // A noisy value is marked in words where it appears, and its note says why.
+      const noisy = cnn.locator('#cell-jax-cpu-fast-cpu .noisy');
+      expect(await noisy.locator('.status-noisy').textContent()).toBe('noisy');
+      expect(await noisy.isVisible()).toBe(true);
+      const note = await noisy.locator('a').getAttribute('href');
+      expect(await page.locator(note!).textContent()).toMatch(/^noisy: the CPU calibration moved 22%/);
       // The Rosetta check: one line per framework with a check, its verdicts with their numbers.
       const checks = page.locator('table.equivalence');
       await checks.scrollIntoViewIfNeeded();
@@ -142,6 +153,17 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
       expect(problems).toEqual([]);
     });
   }
+
+  test("a noisy cell's page says why, and lists its machine, calibration readings and rounds", async () => {
+    const { page, problems } = await open(1280, 'results/cnn-cifar10/jax/cpu-fast-cpu/');
+    expect(await page.locator('.noisy-reasons li').first().textContent()).toMatch(/the CPU calibration moved 22%/);
+    expect(await page.getByRole('heading', { name: 'Machine and calibration' }).count()).toBe(1);
+    expect(await page.locator('dl.facts dd', { hasText: 'machine A: Fixture CPU @ 2.20GHz' }).count()).toBe(1);
+    expect(await page.locator('table.calibration tbody tr').count()).toBe(4);
+    expect(await page.locator('table', { hasText: 'All timed repeats' }).locator('thead th', { hasText: 'round' }).count()).toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'cell-noisy-1280.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
 
   test('at 1280 px the code viewer shows the two frameworks the reader picks, side by side', async () => {
     const { page, problems } = await open(1280, 'code/cnn-cifar10/');

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { makeAccessible, prefixIds, renderSvg } from '../../src/report/chart-svg.ts';
-import { benchmarkCharts, parityChart, peakChart, timeChart } from '../../src/report/charts.ts';
+import { benchmarkCharts, parityChart, peakChart, relativeSpeedChart, timeChart } from '../../src/report/charts.ts';
 import type { Report } from '../../src/report/model.ts';
 import { checksumDeviation, median } from '../../src/report/ratios.ts';
 import { fixtureReport } from './fixture-report.ts';
@@ -25,12 +25,45 @@ describe('chart specs', () => {
     }
   });
 
-  test('the time chart plots current results only, one panel per target and profile', () => {
+  test('the time chart plots current results only, one panel per target, profile and machine', () => {
     const chart = timeChart(report, 'cnn-cifar10');
     const points = values(chart.spec);
     expect(points).toHaveLength(14);
-    expect(new Set(points.map((p) => p.panel))).toEqual(new Set(['CPU (build machine) · cpu profile', 'NVIDIA H100 SXM · full profile', 'NVIDIA H200 · full profile']));
-    expect(chart.description).toContain('NVIDIA H100 SXM · full profile, fp32: JAX 24 s, PyTorch 30 s, Keras 3 (JAX backend) 36 s.');
+    expect(new Set(points.map((p) => p.panel))).toEqual(
+      new Set([
+        'CPU (build machine) · cpu profile · machine A',
+        'CPU (build machine) · cpu profile · machine B',
+        'NVIDIA H100 SXM · full profile · machine C',
+        'NVIDIA H200 · full profile · machine D',
+      ]),
+    );
+    expect(points.find((p) => p.framework === 'Keras 3 (JAX backend)' && p.mode === 'fp32' && String(p.panel).startsWith('CPU'))?.panel).toBe(
+      'CPU (build machine) · cpu profile · machine B',
+    );
+    expect(chart.description).toContain('NVIDIA H100 SXM · full profile · machine C, fp32: JAX 24 s, PyTorch 30 s, Keras 3 (JAX backend) 36 s.');
+  });
+
+  test('relative speeds are against the fastest of the same machine, and the chart says so', () => {
+    const chart = relativeSpeedChart(report, 'cnn-cifar10');
+    const cpu = values(chart.spec).filter((p) => String(p.panel).startsWith('CPU') && p.mode === 'fp32');
+    expect(cpu.map((p) => [p.framework, p.relative, p.panel])).toEqual([
+      ['PyTorch', 1, 'CPU (build machine) · cpu profile · machine A'],
+      ['JAX', 0.8, 'CPU (build machine) · cpu profile · machine A'],
+      ['TensorFlow', 20 / 27, 'CPU (build machine) · cpu profile · machine A'],
+      ['Keras 3 (JAX backend)', 1, 'CPU (build machine) · cpu profile · machine B'],
+    ]);
+    expect(chart.title).toContain('same machine');
+    expect(chart.description).toContain('Results of different machines are not compared.');
+  });
+
+  test('noisy results are faded in the timing charts and named "(noisy)" in their text alternative', () => {
+    for (const chart of [timeChart(report, 'cnn-cifar10'), relativeSpeedChart(report, 'cnn-cifar10')]) {
+      const noisy = values(chart.spec).filter((p) => p.noisy);
+      expect(noisy.map((p) => `${p.framework} ${p.mode} ${p.panel}`)).toEqual(['JAX fast CPU (build machine) · cpu profile · machine A']);
+      expect(JSON.stringify(chart.spec)).toContain('"test":"datum.noisy"');
+    }
+    expect(timeChart(report, 'cnn-cifar10').description).toContain('machine A, fast: PyTorch 16 s, JAX 20 s (noisy).');
+    expect(relativeSpeedChart(report, 'cnn-cifar10').description).toContain('machine A, fast: PyTorch 1, JAX 0.8 (noisy).');
   });
 
   test('parity is accuracy for training and the checksum difference from the fp32 median for inference', () => {

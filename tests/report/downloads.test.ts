@@ -11,6 +11,11 @@ describe('the CSV download', () => {
     expect(lines).toHaveLength(dataset.rows.length + 1);
     const failed = lines.find((line) => line.startsWith('cnn-cifar10,keras-jax,h100,fast,'));
     expect(failed).toContain(',failed,the runner exited with code 1: RuntimeError: mixed precision policy is not supported by this layer,');
+    // Each line carries its noise and machine.
+    const header = lines[0].split(',');
+    const noisy = lines.find((line) => line.startsWith('cnn-cifar10,jax,cpu,fast,'))!.split(',');
+    expect(noisy[header.indexOf('noisy')]).toBe('the CPU calibration moved 22% during the cell (limit 10%)');
+    expect(noisy[header.indexOf('machine_id')]).toMatch(/^[0-9a-f]{12}$/);
     const quoted = datasetCsv(DatasetSchema.parse({ ...dataset, rows: [{ ...dataset.rows[0], reason: 'a, "b"' }] }));
     expect(quoted).toContain('"a, ""b"""');
   });

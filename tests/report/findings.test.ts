@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { benchmarkFindings, fastSpeedups, fastest, measuredRows, peakFractions, relativeSpeeds, spreads } from '../../src/report/findings.ts';
+import { benchmarkFindings, fastSpeedups, fastest, groups, measuredRows, peakFractions, relativeSpeeds, spreads } from '../../src/report/findings.ts';
+import { machineKey, machineLabels } from '../../src/report/machines.ts';
 import type { Report } from '../../src/report/model.ts';
 import { fixtureReport } from './fixture-report.ts';
 
@@ -9,6 +10,10 @@ beforeAll(async () => {
 });
 
 const group = (target: string, mode: string) => (item: { target: string; mode: string }) => item.target === target && item.mode === mode;
+/** The fixture's machines by label: A and B measured cpu cells, C the h100 ones, D the h200 ones. */
+const machine = (label: string) => [...machineLabels(report)].find(([, l]) => l === label)![0];
+const on = (target: string, label: string, mode: string) => (item: { target: string; machine: string; mode: string }) =>
+  item.target === target && item.machine === machine(label) && item.mode === mode;
 
 describe('findings on the fixture datasets', () => {
   test('only ok, current results outside the smoke profile count', () => {
@@ -19,24 +24,58 @@ describe('findings on the fixture datasets', () => {
     expect(rows.some((row) => row.framework === 'keras-jax' && row.target === 'cpu' && row.mode === 'fast')).toBe(false);
   });
 
-  test('the fastest framework per target and mode is the lowest median time', () => {
+  test('the fastest framework per target, machine and mode is the lowest median time', () => {
     const all = fastest(report, 'cnn-cifar10');
-    expect(all.find(group('cpu', 'fp32'))).toMatchObject({ winner: { framework: 'pytorch', seconds: 20 }, runnerUp: { framework: 'jax', seconds: 25 }, count: 4 });
+    // keras-jax's cpu fp32 ran on machine B, so machine A's group has three frameworks, not four.
+    expect(all.find(on('cpu', 'machine A', 'fp32'))).toMatchObject({ winner: { framework: 'pytorch', seconds: 20 }, runnerUp: { framework: 'jax', seconds: 25 }, count: 3 });
     expect(all.find(group('h100', 'fp32'))).toMatchObject({ winner: { framework: 'jax', seconds: 24 }, count: 3 });
     // jax timed out on h200 fast: pytorch is the only measured framework there.
     expect(all.find(group('h200', 'fast'))).toMatchObject({ winner: { framework: 'pytorch', seconds: 11 }, runnerUp: null, count: 1 });
   });
 
-  test('groups follow the declared target order, fp32 before fast', () => {
-    expect(fastest(report, 'cnn-cifar10').map((f) => `${f.target}/${f.mode}`)).toEqual([
-      'cpu/fp32', 'cpu/fast', 'h100/fp32', 'h100/fast', 'h200/fp32', 'h200/fast',
+  test('groups follow the declared target order, then the machines, fp32 before fast', () => {
+    const labels = machineLabels(report);
+    expect(fastest(report, 'cnn-cifar10').map((f) => `${f.target}/${labels.get(f.machine)}/${f.mode}`)).toEqual([
+      'cpu/machine A/fp32', 'cpu/machine A/fast', 'cpu/machine B/fp32', 'h100/machine C/fp32', 'h100/machine C/fast', 'h200/machine D/fp32', 'h200/machine D/fast',
     ]);
+  });
+
+  test('no group, and so no rank, spread or relative speed, holds results of two machines', () => {
+    for (const benchmark of report.benchmarks) {
+      for (const { group: g, rows } of groups(report, benchmark.id)) {
+        expect(new Set(rows.map(machineKey)), `${benchmark.id} ${g.target} ${g.mode}`).toEqual(new Set([g.machine]));
+      }
+    }
+    // The lone machine-B result is the fastest of its own machine, not 20/32 of machine A's PyTorch.
+    const keras = relativeSpeeds(report, 'cnn-cifar10').find((r) => r.framework === 'keras-jax' && r.target === 'cpu' && r.mode === 'fp32');
+    expect(keras).toMatchObject({ machine: machine('machine B'), relative: 1 });
+    expect(fastest(report, 'cnn-cifar10').find(on('cpu', 'machine B', 'fp32'))).toMatchObject({ winner: { framework: 'keras-jax' }, runnerUp: null, count: 1 });
+  });
+
+  test('an older result without a machine is ranked only with other such results', () => {
+    const all = fastest(report, 'resnet50-features').filter(group('cpu', 'fp32'));
+    expect(all.map((f) => [f.winner.framework, f.count, machineLabels(report).get(f.machine)])).toEqual([
+      ['pytorch', 2, 'machine A'],
+      ['tensorflow', 1, 'machine not recorded'],
+    ]);
+  });
+
+  test('every figure a finding takes from a noisy result is flagged noisy', () => {
+    // cnn jax cpu fast: the calibration moved; gru jax h100 fp32: the repeats spread.
+    expect(fastest(report, 'cnn-cifar10').find(on('cpu', 'machine A', 'fast'))).toMatchObject({
+      winner: { framework: 'pytorch', noisy: false },
+      runnerUp: { framework: 'jax', noisy: true },
+    });
+    expect(spreads(report, 'gru-imdb').find(group('h100', 'fp32'))).toMatchObject({ slowest: { framework: 'jax', noisy: true }, fastest: { noisy: false } });
+    expect(fastSpeedups(report, 'gru-imdb').find((s) => s.framework === 'jax' && s.target === 'h100')).toMatchObject({ noisy: true });
+    expect(relativeSpeeds(report, 'cnn-cifar10').filter((r) => r.noisy).map((r) => `${r.framework}/${r.target}/${r.mode}`)).toEqual(['jax/cpu/fast']);
   });
 
   test('the spread is the slowest time over the fastest, only where two or more frameworks ran', () => {
     const all = spreads(report, 'cnn-cifar10');
     expect(all.find(group('h100', 'fp32'))).toMatchObject({ fastest: { framework: 'jax' }, slowest: { framework: 'keras-jax' }, ratio: 1.5 });
-    expect(all.find(group('cpu', 'fp32'))?.ratio).toBeCloseTo(32 / 20);
+    // keras-jax (32 s) ran on machine B: machine A's spread is TensorFlow's 27 s over PyTorch's 20 s.
+    expect(all.find(on('cpu', 'machine A', 'fp32'))?.ratio).toBeCloseTo(27 / 20);
     expect(all.find(group('h200', 'fast'))).toBeUndefined();
   });
 
@@ -49,6 +88,13 @@ describe('findings on the fixture datasets', () => {
     expect(all.find((s) => s.framework === 'jax' && s.target === 'h200')).toBeUndefined();
     // Within a target, the largest speed-up comes first.
     expect(all.filter((s) => s.target === 'h100').map((s) => s.framework)).toEqual(['pytorch', 'jax']);
+  });
+
+  test('no fast-mode speed-up pairs an fp32 and a fast result of different machines', () => {
+    // gru pytorch cpu: fp32 on machine A (12 s), fast on the faster machine B (5 s).
+    const all = fastSpeedups(report, 'gru-imdb');
+    expect(all.find((s) => s.framework === 'pytorch' && s.target === 'cpu')).toBeUndefined();
+    expect(all.find((s) => s.framework === 'jax' && s.target === 'cpu')).toMatchObject({ machine: machine('machine A'), speedup: 15 / 14 });
   });
 
   test('fraction of peak divides achieved FLOP/s by the peak of the mode precision', () => {

@@ -1,9 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { formatChecksum, formatNumber, formatPercent, formatRange, formatRatio, redactPaths, shellLine } from '../../src/report/format.ts';
+import { formatChecksum, formatDateRange, formatNumber, formatPercent, formatRange, formatRatio, formatTime, redactPaths, shellLine } from '../../src/report/format.ts';
 
 describe('number formatting', () => {
   test('keeps three significant digits, with separators for large numbers', () => {
     expect([0.012345, 1.6, 12.34, 123.4, 4120.6, 50000].map((n) => formatNumber(n))).toEqual(['0.0123', '1.6', '12.3', '123', '4,121', '50,000']);
+  });
+
+  test('writes times in UTC and date ranges by day, one day once', () => {
+    expect(formatTime('2026-11-20T09:01:37.000Z')).toBe('2026-11-20 09:01:37 UTC');
+    expect(formatDateRange('2026-11-20T09:00:00Z', '2026-11-24T10:00:00Z')).toBe('2026-11-20 to 2026-11-24');
+    expect(formatDateRange('2026-11-20T09:00:00Z', '2026-11-20T23:00:00Z')).toBe('2026-11-20');
   });
 
   test('writes percentages, ratios, ranges and checksums the same way every build', () => {

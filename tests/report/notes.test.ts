@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../../src/report/model.ts';
-import { checkArticle, checkNote, citations, enforceNotes, formatMetric, resolveCell } from '../../src/report/notes.ts';
+import { checkArticle, checkNote, citationCaveats, citations, enforceNotes, formatMetric, metricCaveats, resolveCell, resolveFastest, withCaveats } from '../../src/report/notes.ts';
+import type { Measured } from '../../src/report/findings.ts';
 import { fixtureReport } from './fixture-report.ts';
 
 let report: Report;
@@ -69,6 +70,57 @@ describe('data-bound citations in notes', () => {
     expect(checkArticle(report, [{ file: 'notes/typo.mdx', source: '', benchmark: 'cnn-cifar' }])).toMatchObject([
       { where: 'notes/typo.mdx', problem: expect.stringContaining('no such benchmark') },
     ]);
+  });
+});
+
+describe('what a cited figure says next to it', () => {
+  const rows = (...cells: string[]) =>
+    cells.map((cell) => {
+      const resolved = resolveCell(report, cell);
+      if (!resolved.ok) throw new Error(resolved.problem);
+      return resolved.row as Measured;
+    });
+
+  test('a ratio of two cells of one machine says nothing more', () => {
+    expect(citationCaveats(rows('cnn-cifar10/pytorch/cpu/fast', 'cnn-cifar10/pytorch/cpu/fp32'), true)).toEqual([]);
+  });
+
+  test('a ratio across machines says "measured on different machines"', () => {
+    const caveats = citationCaveats(rows('cnn-cifar10/keras-jax/cpu/fp32', 'cnn-cifar10/pytorch/cpu/fp32'), true);
+    expect(caveats).toEqual(['measured on different machines']);
+    expect(withCaveats('1.6×', caveats)).toBe('1.6× (measured on different machines)');
+    // A result without a recorded machine cannot be shown to share one: noisy too (no calibration).
+    expect(citationCaveats(rows('resnet50-features/tensorflow/cpu/fp32', 'resnet50-features/pytorch/cpu/fp32'), true)).toEqual(['measured on different machines', 'noisy']);
+  });
+
+  test('a number quoted from a noisy result says "noisy"', () => {
+    expect(citationCaveats(rows('cnn-cifar10/jax/cpu/fast'), false)).toEqual(['noisy']);
+    expect(citationCaveats(rows('cnn-cifar10/pytorch/cpu/fast'), false)).toEqual([]);
+    expect(citationCaveats(rows('cnn-cifar10/pytorch/cpu/fast', 'cnn-cifar10/jax/cpu/fast'), true)).toEqual(['noisy']);
+    expect(withCaveats('20 s', ['noisy'])).toBe('20 s (noisy)');
+    const [noisy] = rows('cnn-cifar10/jax/cpu/fast');
+    expect(metricCaveats(noisy, 'median')).toEqual(['noisy']);
+    expect(metricCaveats(noisy, 'throughput')).toEqual(['noisy']);
+    // Noise is about time: what the network learned is not noisy.
+    expect(metricCaveats(noisy, 'accuracy')).toEqual([]);
+  });
+
+  test('there is no one fastest on a target that several machines measured, and the note check says so', () => {
+    const resolved = resolveFastest(report, 'cnn-cifar10', 'cpu', 'fp32');
+    expect(resolved).toMatchObject({ ok: false, shown: '[measured on different machines]', problem: expect.stringContaining('machine A, machine B') });
+    expect(checkNote(report, 'n.mdx', '<Fastest benchmark="cnn-cifar10" target="cpu" mode="fp32" />').map((p) => p.problem)).toEqual([
+      'cnn-cifar10 on cpu in fp32 mode was measured on different machines (machine A, machine B): there is no one fastest',
+    ]);
+    expect(resolveFastest(report, 'cnn-cifar10', 'h100', 'fp32')).toMatchObject({ ok: true, fastest: { winner: { framework: 'jax' } }, caveats: [] });
+  });
+
+  test('a fastest whose time is noisy says so', () => {
+    // Without PyTorch, gru's fastest on the h100 in fp32 is JAX, whose repeats spread.
+    const withoutPytorch = {
+      ...report,
+      datasets: report.datasets.map((d) => ({ ...d, rows: d.rows.filter((r) => !(r.framework === 'pytorch' && r.target === 'h100')) })),
+    };
+    expect(resolveFastest(withoutPytorch, 'gru-imdb', 'h100', 'fp32')).toMatchObject({ ok: true, fastest: { winner: { framework: 'jax' } }, caveats: ['noisy'] });
   });
 });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { findRow, targetOf } from '../../src/report/model.ts';
 import type { Report } from '../../src/report/model.ts';
-import { environmentFacts, keyMatchesInputs, repeats, reproduceCommand, runnerCommand } from '../../src/report/provenance.ts';
+import { calibrationReadings, environmentFacts, keyMatchesInputs, repeats, reproduceCommand, runnerCommand } from '../../src/report/provenance.ts';
 import { fixtureReport } from './fixture-report.ts';
 
 let report: Report;
@@ -47,5 +47,24 @@ describe('provenance of a cell', () => {
     expect(all.map((r) => r.metric)).toEqual(row.result!.metric.samples);
     expect(all[0]).toMatchObject({ repeat: 1, accuracy: 0.772 });
     expect(all[0].epochSeconds).toHaveLength(10);
+  });
+
+  test('each repeat shows its round and start, and a cell run alone says so', () => {
+    const cpu = repeats(findRow(report, { benchmark: 'cnn-cifar10', framework: 'jax', target: 'cpu', mode: 'fast' })!.result!);
+    expect(cpu.map((r) => r.round)).toEqual([1, 2, 3]);
+    expect(cpu.every((r) => r.startedAt !== null && r.startedAt.startsWith('2026-11-20T'))).toBe(true);
+    const gpu = repeats(findRow(report, { benchmark: 'cnn-cifar10', framework: 'jax', target: 'h100', mode: 'fp32' })!.result!);
+    expect(gpu.map((r) => r.round)).toEqual([null, null, null]);
+    const older = repeats(findRow(report, { benchmark: 'resnet50-features', framework: 'tensorflow', target: 'cpu', mode: 'fp32' })!.result!);
+    expect(older.every((r) => r.round === null && r.startedAt === null)).toBe(true);
+  });
+
+  test('the calibration readings are listed before each repeat and after the last, with what moved', () => {
+    const readings = calibrationReadings(findRow(report, { benchmark: 'cnn-cifar10', framework: 'jax', target: 'cpu', mode: 'fast' })!.result!);
+    expect(readings.map((r) => r.when)).toEqual(['before repeat 1', 'before repeat 2', 'before repeat 3', 'after repeat 3']);
+    // The fixture's machine slowed down by a fifth under this (noisy) cell.
+    expect(readings.at(-1)!.cpuGflops / readings[0].cpuGflops).toBeCloseTo(0.8, 1);
+    expect(readings[0].gpuGflops).toBeNull();
+    expect(calibrationReadings(findRow(report, { benchmark: 'resnet50-features', framework: 'tensorflow', target: 'cpu', mode: 'fp32' })!.result!)).toEqual([]);
   });
 });

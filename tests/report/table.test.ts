@@ -49,6 +49,33 @@ describe('the results table', () => {
     ]);
   });
 
+  test('a noisy value carries a visible "noisy" note that says why; a steady one has none', () => {
+    const noisy = cell('jax', 'cpu', 'fast');
+    expect(noisy.status).toBe('ok');
+    expect(table.notes[noisy.noisyNote! - 1]).toBe('noisy: the CPU calibration moved 22% during the cell (limit 10%)');
+    for (const row of table.rows) {
+      for (const c of row.cells) expect(c.noisyNote === null, `${row.framework} ${c.column.target} ${c.column.mode}`).toBe(!c.row?.noisy.length);
+    }
+    const older = resultsTable(report, 'resnet50-features')!;
+    const tensorflow = older.rows.find((r) => r.framework === 'tensorflow')!.cells.find((c) => c.column.target === 'cpu' && c.column.mode === 'fp32')!;
+    expect(older.notes[tensorflow.noisyNote! - 1]).toBe('noisy: no calibration was recorded: whether the machine was steady is unknown');
+  });
+
+  test('each column group names its machines, and one that mixes machines says so and names each value\'s machine', () => {
+    expect(table.groups.map((g) => [g.target, g.machines, g.caveat])).toEqual([
+      ['cpu', ['machine A', 'machine B'], 'measured on different machines'],
+      ['h100', ['machine C'], null],
+      ['h200', ['machine D'], null],
+    ]);
+    expect(cell('keras-jax', 'cpu', 'fp32').machine).toBe('machine B');
+    expect(cell('pytorch', 'cpu', 'fp32').machine).toBe('machine A');
+    // A cell without numbers, or in a one-machine group, needs no machine of its own.
+    expect(cell('tensorflow', 'cpu', 'fast').machine).toBeNull();
+    expect(cell('pytorch', 'h100', 'fp32').machine).toBeNull();
+    const older = resultsTable(report, 'resnet50-features')!;
+    expect(older.groups[0]).toMatchObject({ machines: ['machine A', 'machine not recorded'], caveat: 'measured on different machines' });
+  });
+
   test('a benchmark without a dataset has no table', () => {
     expect(resultsTable({ ...report, datasets: [] }, 'cnn-cifar10')).toBeNull();
   });

@@ -1,0 +1,71 @@
+// The key findings in words, as the article's list reads them: each line names the target, profile
+// and machine its figures come from, and says "noisy" next to every figure taken from a noisy result.
+import { headline } from './findings.ts';
+import type { BenchmarkFindings, Fastest, Speedup } from './findings.ts';
+import { formatPercent, formatRatio, formatWithUnit } from './format.ts';
+import { machineLabel, machineLabels } from './machines.ts';
+import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
+import type { Report } from './model.ts';
+
+export interface FindingLine {
+  /** Shown in bold before the text: the place its figures come from; empty for the summary lines. */
+  lead: string;
+  text: string;
+}
+
+const noisy = (flag: boolean) => (flag ? ' (noisy)' : '');
+
+/** "in fp32, PyTorch with 20 s (1.25× as fast as JAX)"; "(noisy; ...)" when the winner's time is. */
+function fastestText(report: Report, found: Fastest, unit: string): string {
+  const name = (id: string) => frameworkName(report, id);
+  const { winner, runnerUp } = found;
+  const margin = runnerUp
+    ? `${formatRatio(found.margin!)} as fast as ${name(runnerUp.framework)}${runnerUp.noisy ? ', whose time is noisy' : ''}`
+    : 'the only framework measured';
+  return `in ${found.mode}, ${name(winner.framework)} with ${formatWithUnit(winner.seconds, unit)} (${winner.noisy ? 'noisy; ' : ''}${margin})`;
+}
+
+export function findingLines(report: Report, found: BenchmarkFindings): FindingLine[] {
+  const spec = benchmarkOf(report, found.benchmark);
+  const unit = spec?.metric.unit ?? 's';
+  const labels = machineLabels(report);
+  const name = (id: string) => frameworkName(report, id);
+  const where = (target: string, machine: string) => `${targetLabel(report, target)}, ${machineLabel(labels, machine)}`;
+  const places = [...new Map(found.fastest.map((f) => [`${f.target}/${f.profile}/${f.machine}`, f])).values()];
+  const lines: FindingLine[] = places.map((place) => ({
+    lead: targetLabel(report, place.target),
+    text: `, ${place.profile} profile, ${machineLabel(labels, place.machine)}, fastest: ${found.fastest
+      .filter((f) => f.target === place.target && f.profile === place.profile && f.machine === place.machine)
+      .map((f) => fastestText(report, f, unit))
+      .join('; ')}.`,
+  }));
+
+  const top = headline(found);
+  const spread = top.largestSpread;
+  lines.push({
+    lead: '',
+    text: spread
+      ? `Largest spread between frameworks: on ${where(spread.target, spread.machine)}, in ${spread.mode}, ${name(spread.slowest.framework)}${noisy(spread.slowest.noisy)} takes ${formatRatio(spread.ratio)} as long as ${name(spread.fastest.framework)}${noisy(spread.fastest.noisy)}.`
+      : 'No spread yet: no machine has two frameworks measured in the same mode.',
+  });
+  const range = top.speedupRange;
+  const speedupText = (s: Speedup) => `${formatRatio(s.speedup)} (${name(s.framework)} on ${where(s.target, s.machine)}${s.noisy ? ', noisy' : ''})`;
+  lines.push({
+    lead: '',
+    text: range
+      ? range.lowest === range.highest
+        ? `Fast mode over fp32: ${speedupText(range.highest)}.`
+        : `Fast mode over fp32: from ${speedupText(range.lowest)} to ${speedupText(range.highest)}.`
+      : 'Fast mode over fp32: no framework has both modes measured on the same target and machine yet.',
+  });
+  const peak = top.bestPeak;
+  lines.push({
+    lead: '',
+    text: peak
+      ? `Highest fraction of peak: ${formatPercent(peak.fraction)} of the ${peak.precision} peak of ${targetLabel(report, peak.target)} (${name(peak.framework)}, ${peak.mode}, ${machineLabel(labels, peak.machine)}${peak.noisy ? ', noisy' : ''}).`
+      : spec?.flop_per_item === null
+        ? 'No fraction of peak: the specification gives no FLOP count for this benchmark.'
+        : 'No fraction of peak yet: no current result on a target that declares its peak FLOP/s.',
+  });
+  return lines;
+}
