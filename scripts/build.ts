@@ -1,7 +1,10 @@
 // `npm run build`: plan the matrix, run the missing cells that can run here, write the result
 // datasets, render the report with Astro. `npm run build -- --help` lists the options.
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../src/pipeline/cache.ts';
+import { datasetsAt, diffResults } from '../src/pipeline/diff.ts';
+import { UserError } from '../src/pipeline/errors.ts';
 import { checkTarget, planChecks, runChecks } from '../src/pipeline/equivalence.ts';
 import type { PlannedCheck } from '../src/pipeline/equivalence.ts';
 import { executeCells } from '../src/pipeline/execute.ts';
@@ -30,6 +33,8 @@ Options:
                          current, the one it replaces is kept under cache/history/
   --strict               stop at the first cell that is not ok, and exit non-zero
   --render-only          run nothing: write the datasets from the cache and render
+  --compare REV          add a "What changed since REV" section to the report: the results diff
+                         (npm run diff) of REV's datasets against the ones this build writes
   --no-render            do everything but the Astro build
   --root DIR             the project folder (default: the current folder)
   -h, --help             show this help
@@ -59,6 +64,18 @@ function planLine(planned: PlannedCell | PlannedCheck): string {
   return `${planned.status.padEnd(11)} ${'check' in planned ? 'check ' : ''}${planned.id}${where}${why ? `  ${why}` : ''}`;
 }
 
+/** The results diff of REV against the datasets just written, for the report's "What changed"
+ * section: written to .tmp/compare.json, whose path the site reads from ROSETTA_COMPARE_FILE. */
+async function writeComparison(root: string, revision: string): Promise<string> {
+  const before = await datasetsAt(root, revision).catch((error: Error) => {
+    throw new UserError(`--compare ${revision}: ${error.message.split('\n')[0]}`);
+  });
+  const diff = diffResults(before, await datasetsAt(root, null));
+  const path = join(root, '.tmp', 'compare.json');
+  await writeFileAtomic(path, `${JSON.stringify({ base: revision, head: 'this build', ...diff }, null, 2)}\n`);
+  return path;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -71,6 +88,7 @@ async function main(): Promise<number> {
       strict: { type: 'boolean', default: false },
       remeasure: { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
+      compare: { type: 'string' },
       'no-render': { type: 'boolean', default: false },
       root: { type: 'string', default: '.' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -146,6 +164,7 @@ async function main(): Promise<number> {
   if (values.strict && (failures.length || notPassed.length)) return 1;
 
   if (!values['no-render']) {
+    if (values.compare !== undefined) process.env.ROSETTA_COMPARE_FILE = await writeComparison(root, values.compare);
     process.env.ASTRO_TELEMETRY_DISABLED = '1';
     // The site turns its warnings (notes citing missing, failed or stale results) into errors.
     if (values.strict) process.env.ROSETTA_STRICT = '1';

@@ -168,6 +168,27 @@ export async function listRecords<T extends { status: string; finished_at: strin
   return listing;
 }
 
+export interface HistoryListing<T> {
+  entries: { record: T; path: string }[];
+  problems: CacheProblem[];
+}
+
+/** Every record that a newer one of the same name replaced (history/<name>.<time>.json). */
+export async function listHistory<T extends { status: string; finished_at: string }>(cache: Cache, kind: RecordKind<T>): Promise<HistoryListing<T>> {
+  const history = openCache(cache.historyDir, [CHECKS_FOLDER]);
+  const listing: HistoryListing<T> = { entries: [], problems: [] };
+  for await (const [name, text] of history.store.iterator()) {
+    if (typeof name !== 'string' || typeof text !== 'string') continue;
+    const replaced = name.slice(0, name.lastIndexOf('.'));
+    const parsed = parseStored(history, name, text, kind.schema, (record) => (kind.nameOf(record) === replaced ? name : kind.nameOf(record)));
+    if (isProblem(parsed)) listing.problems.push(parsed);
+    else listing.entries.push({ record: parsed, path: pathOf(history.dir, name) });
+  }
+  return listing;
+}
+
+export const listCellHistory = (cache: Cache) => listHistory(cache, cellEntries);
+
 /**
  * Stores a record. One that is not ok never replaces an ok record of the same name (key).
  * Returns whether it was written.

@@ -4,13 +4,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './cache.ts';
-import { canonicalJson } from './key.ts';
+import { canonicalJson, diffInputs } from './key.ts';
+import { spread } from './stats.ts';
 import { DatasetSchema, SPEC_VERSION } from './schemas.ts';
 import type { Content } from './content.ts';
 import { equivalenceRows } from './equivalence.ts';
 import type { PlannedCheck } from './equivalence.ts';
+import { cellId } from './matrix.ts';
 import type { PlannedCell } from './matrix.ts';
-import type { CacheEntry, Dataset, DatasetRow, RunnerResult } from './schemas.ts';
+import type { CacheEntry, Dataset, DatasetRow, HistoryPoint, RunnerResult } from './schemas.ts';
 
 export const RESULTS_DIR = 'content/results';
 
@@ -20,28 +22,37 @@ export const CALIBRATION_DRIFT_LIMIT = 0.1;
 /** ...or when its timed repeats spread (max - min) by more than this fraction of their median. */
 export const REPEAT_SPREAD_LIMIT = 0.15;
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-const spread = (values: number[]) => (Math.max(...values) - Math.min(...values)) / median(values);
 const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
 
-/** Why a result's numbers are noisy, in words; empty when they are not. */
-export function noiseOf(result: RunnerResult): string[] {
-  const reasons: string[] = [];
+/**
+ * How far a cell's calibration readings moved. One reading lasts a fraction of a second, so a
+ * single low one is a blip of the calibration itself (seen on the 2-core build VM: one reading of
+ * four at half speed, the neighbours steady); with four readings or more the lowest is set aside,
+ * and a slowdown must show in two readings to count.
+ */
+export function calibrationDrift(values: number[]): number {
+  const kept = values.length >= 4 ? [...values].sort((a, b) => a - b).slice(1) : values;
+  return spread(kept);
+}
+
+/** Why a result's machine cannot be called steady during the cell, in words; empty when it can. */
+export function calibrationNoise(result: Pick<RunnerResult, 'calibration'>): string[] {
   const readings = result.calibration?.readings;
-  if (!readings) reasons.push('no calibration was recorded: whether the machine was steady is unknown');
-  else {
-    for (const [unit, values] of [
-      ['CPU', readings.map((r) => r.cpu_gflops)],
-      ['GPU', readings.flatMap((r) => (r.gpu_gflops === null ? [] : [r.gpu_gflops]))],
-    ] as const) {
-      if (values.length > 1 && spread(values) > CALIBRATION_DRIFT_LIMIT)
-        reasons.push(`the ${unit} calibration moved ${percent(spread(values))} during the cell (limit ${percent(CALIBRATION_DRIFT_LIMIT)})`);
-    }
+  if (!readings) return ['no calibration was recorded: whether the machine was steady is unknown'];
+  const reasons: string[] = [];
+  for (const [unit, values] of [
+    ['CPU', readings.map((r) => r.cpu_gflops)],
+    ['GPU', readings.flatMap((r) => (r.gpu_gflops === null ? [] : [r.gpu_gflops]))],
+  ] as const) {
+    if (values.length > 1 && calibrationDrift(values) > CALIBRATION_DRIFT_LIMIT)
+      reasons.push(`the ${unit} calibration moved ${percent(calibrationDrift(values))} during the cell (limit ${percent(CALIBRATION_DRIFT_LIMIT)})`);
   }
+  return reasons;
+}
+
+/** Why a result's numbers are noisy, in words: its calibration moved, or its repeats spread. */
+export function noiseOf(result: RunnerResult): string[] {
+  const reasons = calibrationNoise(result);
   const samples = result.metric.samples;
   if (samples.length > 1 && spread(samples) > REPEAT_SPREAD_LIMIT)
     reasons.push(`its repeats spread ${percent(spread(samples))} of their median (limit ${percent(REPEAT_SPREAD_LIMIT)})`);
@@ -60,7 +71,7 @@ function fromEntry(entry: CacheEntry): FromEntry {
   return { result, entry_key, inputs, started_at, finished_at, wall_s, command, noisy: entry.result ? noiseOf(entry.result) : [] };
 }
 
-export function datasetRow(planned: PlannedCell, content: Content): DatasetRow {
+export function datasetRow(planned: PlannedCell, content: Content): Omit<DatasetRow, 'history'> {
   const empty = { result: null, entry_key: null, inputs: null, started_at: null, finished_at: null, wall_s: null, command: null, stderr_tail: [], stale_inputs: [], noisy: [] };
   const row = { ...planned.cell, key: planned.key, reason: planned.reason, ...empty };
   if (planned.status === 'unsupported' || planned.status === 'unavailable') return { ...row, status: planned.status };
@@ -80,16 +91,38 @@ export function datasetRow(planned: PlannedCell, content: Content): DatasetRow {
   return { ...row, status: 'not-measured', reason };
 }
 
+/** The cell's other results (any key, and those a re-measure replaced), oldest first. */
+function historyOf(row: Pick<DatasetRow, 'entry_key' | 'finished_at'>, planned: PlannedCell, earlier: CacheEntry[]): HistoryPoint[] {
+  return earlier
+    .filter((entry) => !(entry.key === row.entry_key && entry.finished_at === row.finished_at))
+    .sort((a, b) => a.finished_at.localeCompare(b.finished_at))
+    .map((entry) => ({
+      entry_key: entry.key,
+      status: entry.status,
+      finished_at: entry.finished_at,
+      median: entry.result?.metric.median ?? null,
+      unit: entry.result?.metric.unit ?? null,
+      machine: entry.result?.machine?.id ?? null,
+      changed: planned.inputs ? diffInputs(entry.inputs, planned.inputs) : [],
+    }));
+}
+
 const order = (row: DatasetRow) => [row.framework, row.target, row.mode, row.profile].join('\u0000');
 
-/** One dataset per benchmark: its cells, and the Rosetta checks of its frameworks' networks. */
-export function buildDatasets(cells: PlannedCell[], checks: PlannedCheck[], content: Content): Dataset[] {
+/** One dataset per benchmark: its cells (with their history: every stored result of the cell,
+ * `entries`), and the Rosetta checks of its frameworks' networks. */
+export function buildDatasets(cells: PlannedCell[], checks: PlannedCheck[], content: Content, entries: CacheEntry[] = []): Dataset[] {
+  const byCell = new Map<string, CacheEntry[]>();
+  for (const entry of entries) byCell.set(cellId(entry.cell), [...(byCell.get(cellId(entry.cell)) ?? []), entry]);
   return content.benchmarks.map((benchmark) => ({
     benchmark: benchmark.id,
     spec_version: SPEC_VERSION,
     rows: cells
       .filter((cell) => cell.cell.benchmark === benchmark.id)
-      .map((cell) => datasetRow(cell, content))
+      .map((cell) => {
+        const row = datasetRow(cell, content);
+        return { ...row, history: historyOf(row, cell, byCell.get(cell.id) ?? []) };
+      })
       .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)),
     equivalence: equivalenceRows(checks, benchmark.id),
   }));

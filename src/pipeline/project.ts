@@ -1,6 +1,6 @@
 // The project as the command-line scripts see it: validated content, the cache and its entries.
 import { join } from 'node:path';
-import { listEntries, openCache } from './cache.ts';
+import { listCellHistory, listEntries, openCache } from './cache.ts';
 import type { Cache, CacheListing } from './cache.ts';
 import { loadContent } from './content.ts';
 import type { Content } from './content.ts';
@@ -34,9 +34,10 @@ export async function openProject(root: string, warn: (line: string) => void): P
  * target at `profile` when given, else at its own); returns the paths written. */
 export async function refreshDatasets(project: Project, profile?: Profile): Promise<string[]> {
   const { root, content } = project;
-  const [cells, checks] = await Promise.all([listEntries(project.cache), listChecks(project.checks)]);
+  const [cells, checks, history] = await Promise.all([listEntries(project.cache), listChecks(project.checks), listCellHistory(project.cache)]);
   const everything = await plan(root, content, cells.entries, { profile });
-  return writeDatasets(root, buildDatasets(everything, await planChecks(root, content, checks.entries), content));
+  const stored = [...cells.entries, ...history.entries.map((entry) => entry.record)];
+  return writeDatasets(root, buildDatasets(everything, await planChecks(root, content, checks.entries), content, stored));
 }
 
 /** Values of a repeatable option, each possibly comma-separated: ["a,b", "c"] -> ["a", "b", "c"]. */

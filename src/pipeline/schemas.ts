@@ -264,6 +264,18 @@ export const CellStatusSchema = z.enum([
   'invalid-output',
 ]);
 
+// An earlier result of the same cell (replaced by a re-measure, or measured under older inputs):
+// what it measured, when, where, and which inputs differ from the cell's current ones.
+export const HistoryPointSchema = z.strictObject({
+  entry_key: z.string(),
+  status: RunStatusSchema,
+  finished_at: z.string(),
+  median: z.number().nullable(),
+  unit: z.string().nullable(),
+  machine: z.string().nullable(),
+  changed: z.array(z.string()),
+});
+
 // One row of a result dataset (content/results/<benchmark>.json): what the report renders.
 export const DatasetRowSchema = z.strictObject({
   ...CellIdSchema.shape,
@@ -286,6 +298,8 @@ export const DatasetRowSchema = z.strictObject({
   finished_at: z.string().nullable(),
   wall_s: z.number().nullable(),
   command: z.array(z.string()).nullable(),
+  // The cell's earlier results, oldest first (not the one shown).
+  history: z.array(HistoryPointSchema).default([]),
 });
 
 // The Rosetta check of one framework's network for the dataset's benchmark: the same bookkeeping as
@@ -347,6 +361,7 @@ export type CheckEntry = z.infer<typeof CheckEntrySchema>;
 export type EquivalenceRow = z.infer<typeof EquivalenceRowSchema>;
 export type CellStatus = z.infer<typeof CellStatusSchema>;
 export type DatasetRow = z.infer<typeof DatasetRowSchema>;
+export type HistoryPoint = z.infer<typeof HistoryPointSchema>;
 export type Dataset = z.infer<typeof DatasetSchema>;
 export type Launch = z.infer<typeof Launch>;
 export type Machine = z.infer<typeof MachineSchema>;

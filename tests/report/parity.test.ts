@@ -7,7 +7,7 @@ function row(framework: string, accuracies: number[], overrides: Partial<Dataset
   const { protocol: _p, event: _e, ...result } = runnerResult();
   return {
     benchmark: 'cnn-cifar10', framework, target: 'cpu', mode: 'fp32', profile: 'cpu', status: 'ok', key: 'k', entry_key: 'k',
-    reason: null, stderr_tail: [], stale_inputs: [], noisy: [], result: { ...result, accuracies, accuracy: accuracies.at(-1)! },
+    reason: null, stderr_tail: [], stale_inputs: [], noisy: [], history: [], result: { ...result, accuracies, accuracy: accuracies.at(-1)! },
     inputs: null, started_at: null, finished_at: null, wall_s: null, command: null, ...overrides,
   };
 }

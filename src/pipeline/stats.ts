@@ -1,0 +1,63 @@
+// The statistics the pipeline judges results with: medians and spreads (noise flags), and the
+// comparison of two sets of samples (the results diff). Pure functions, deterministic.
+
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error('the median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** (max - min) / median: how far apart a set of measurements of one thing lie. */
+export function spread(values: number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+/** A small seeded generator (mulberry32): the same comparison gives the same interval every time. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RatioEstimate {
+  /** median(after) / median(before). */
+  ratio: number;
+  /** The 95% bootstrap percentile interval of the ratio. */
+  low: number;
+  high: number;
+  /** Two-sided bootstrap p-value of "the ratio is 1": twice the smaller tail of resampled ratios. */
+  p: number;
+}
+
+/**
+ * The ratio of medians of two sets of samples, with a bootstrap interval: each set is resampled
+ * with replacement, independently, `resamples` times. With few samples (3 repeats) the interval
+ * is coarse and lies between the extreme ratios; the diff asks for a minimum effect as well.
+ */
+export function ratioOfMedians(before: number[], after: number[], resamples = 4000, seed = 1): RatioEstimate {
+  const next = random(seed);
+  const resample = (values: number[]) => median(values.map(() => values[Math.floor(next() * values.length)]));
+  const ratios = Array.from({ length: resamples }, () => resample(after) / resample(before)).sort((a, b) => a - b);
+  const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
+  const below = ratios.filter((r) => r <= 1).length / resamples;
+  const above = ratios.filter((r) => r >= 1).length / resamples;
+  return { ratio: median(after) / median(before), low: at(0.025), high: at(0.975), p: Math.min(1, 2 * Math.min(below, above)) };
+}
+
+/** Which of these p-values are discoveries at false discovery rate q (Benjamini-Hochberg). */
+export function benjaminiHochberg(pValues: number[], q = 0.05): boolean[] {
+  const order = pValues.map((p, index) => ({ p, index })).sort((a, b) => a.p - b.p);
+  let cutoff = -1;
+  order.forEach(({ p }, rank) => {
+    if (p <= ((rank + 1) / pValues.length) * q) cutoff = rank;
+  });
+  const discovered = new Array<boolean>(pValues.length).fill(false);
+  for (let rank = 0; rank <= cutoff; rank++) discovered[order[rank].index] = true;
+  return discovered;
+}
