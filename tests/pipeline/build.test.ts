@@ -131,6 +131,21 @@ describe('npm run build, end to end', () => {
     expect(JSON.parse(await readFile(join(project.root, 'cache/history/resnet50-features/pytorch', history[0]), 'utf8'))).toEqual(before);
   }, 900_000);
 
+  test('npm run prune lists superseded results beyond the newest N of each cell, and removes them only with --apply', async () => {
+    const prune = (...args: string[]) => execa(process.execPath, ['scripts/prune.ts', ...args], { cwd: project.root, all: true, reject: false });
+    const kept = await prune();
+    expect(kept.exitCode, kept.all).toBe(0);
+    expect(kept.stdout).toMatch(/^0 superseded result\(s\) beyond the 3 newest/m);
+    const listed = await prune('--keep', '0');
+    expect(listed.stdout).toMatch(/would remove cache\/history\/resnet50-features\/pytorch\/cpu\.fp32\.smoke\.[0-9a-f]{64}\.\d{17}\.json/);
+    expect(await readdir(join(project.root, 'cache/history/resnet50-features/pytorch'))).toHaveLength(1);
+    const applied = await prune('--keep', '0', '--apply');
+    expect(applied.exitCode, applied.all).toBe(0);
+    expect(await readdir(join(project.root, 'cache/history/resnet50-features/pytorch'))).toEqual([]);
+    expect(await readdir(join(project.root, 'cache/resnet50-features/pytorch'))).toHaveLength(1); // the current result stays
+    expect((await prune('--keep', 'x')).stderr).toMatch(/--keep must be a whole number/);
+  });
+
   test('a second build on the same tree refuses while one runs, naming it', async () => {
     const lock = join(project.root, '.rosetta.lock');
     await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), command: 'npm run build', started_at: '2026-12-01T10:00:00.000Z' }));
