@@ -2,15 +2,19 @@
 // from the findings; rendered to static SVG at build time by chart-svg.ts. A chart with nothing to
 // show says why instead. One panel per target, profile and machine (the findings' groups), so bars
 // of different machines never share a panel; noisy results are faded and say "(noisy)" in words.
+// A cell's page has one more: its history, each machine in its own colour and shape.
 import type { TopLevelSpec } from 'vega-lite';
 import { groups, peakFractions, relativeSpeeds } from './findings.ts';
 import type { Group, Measured } from './findings.ts';
-import { formatChecksum, formatNumber, formatPercent, formatWithUnit } from './format.ts';
+import { formatChecksum, formatNumber, formatPercent, formatTime, formatWithUnit } from './format.ts';
+import { cellHistory, chartedLines, HISTORY_CHART_MIN_POINTS, historyValue } from './history.ts';
+import type { HistoryLine } from './history.ts';
 import { machineKey, machineLabel, machineLabels } from './machines.ts';
 import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
 import { checksumDeviation, median } from './ratios.ts';
+import type { DatasetRow } from '../pipeline/schemas.ts';
 
 export interface Chart {
   id: string;
@@ -232,4 +236,83 @@ export function peakChart(report: Report, benchmark: string): Chart {
 
 export function benchmarkCharts(report: Report, benchmark: string): Chart[] {
   return [timeChart(report, benchmark), relativeSpeedChart(report, benchmark), parityChart(report, benchmark), peakChart(report, benchmark)];
+}
+
+// A cell's history: the reference machine (the current result's) first; each other machine gets its
+// own colour and shape, so a point of another machine never reads as a point of the same series.
+const HISTORY_COLORS = ['#4c78a8', '#e45756', '#54a24b', '#b279a2', '#9d755d'];
+const HISTORY_SHAPES = ['circle', 'diamond', 'triangle-up', 'square', 'cross'];
+const DAY_MS = 86_400_000;
+
+/** The series a history line belongs to: its machine, and whether that is the reference one. */
+function historySeries(line: HistoryLine, hasCurrent: boolean): string {
+  if (line.machineNote) return `${line.machineLabel} (${line.machineNote})`;
+  return hasCurrent ? `${line.machineLabel} (this result's machine)` : line.machineLabel;
+}
+
+/**
+ * The median of each of the cell's results over time, from HISTORY_CHART_MIN_POINTS results on
+ * (null below: the history table says it all). The current result is the larger mark; a noisy one
+ * is faded, as in the benchmark charts.
+ */
+export function historyChart(report: Report, row: DatasetRow): Chart | null {
+  const lines = chartedLines(cellHistory(report, row));
+  if (lines.length < HISTORY_CHART_MIN_POINTS) return null;
+  const spec = benchmarkOf(report, row.benchmark);
+  const label = spec?.metric.label ?? 'time';
+  const unit = lines[0].unit ?? '';
+  const hasCurrent = lines.some((line) => line.current);
+  const series = [...new Set([...lines].sort((a, b) => Number(a.otherMachine) - Number(b.otherMachine)).map((line) => historySeries(line, hasCurrent)))];
+  const others = lines.some((line) => line.otherMachine);
+  const points = lines.map((line) => ({ finished: Date.parse(line.finishedAt!), median: line.median!, series: historySeries(line, hasCurrent), current: line.current, noisy: line.noisy }));
+
+  const title = `${label[0].toUpperCase()}${label.slice(1)} of this cell over time (median of each result)`;
+  const items = lines.map((line) => {
+    const notes = [line.current ? 'this result' : null, line.machineNote, line.noisy ? 'noisy' : null].filter(Boolean);
+    return `${formatTime(line.finishedAt!)}, ${historyValue({ ...line, noisy: false })} on ${line.machineLabel}${notes.length ? ` (${notes.join(', ')})` : ''}`;
+  });
+  const description =
+    `Dots at the median ${label} of each result of this cell, oldest first, joined per machine; the current result is the larger dot. ` +
+    (others ? "Results of another machine than this result's (or of a machine not recorded) have their own colour and shape: their times do not compare with this result's. " : '') +
+    (lines.some((line) => line.noisy) ? 'A faded dot is a noisy result. ' : '') +
+    `${items.join('; ')}.`;
+
+  // One tick per day that has a result, on a domain of whole UTC days: the same labels wherever it is built.
+  const days = [...new Set(points.map((point) => Math.floor(point.finished / DAY_MS) * DAY_MS))].sort((a, b) => a - b);
+  const x = {
+    field: 'finished',
+    type: 'temporal',
+    title: 'finished (UTC)',
+    scale: { type: 'utc', domain: [days[0], days.at(-1)! + DAY_MS] },
+    axis: { values: days, format: '%Y-%m-%d', labelOverlap: 'greedy', labelAngle: 0 },
+  };
+  const y = { field: 'median', type: 'quantitative', title: `${label} (${unit}), median`, scale: { zero: false, padding: 12 }, axis: { tickCount: 4 } };
+  const scale = (range: string[]) => ({ domain: series, range: series.map((_, i) => range[i % range.length]) });
+  const legend = series.length > 1 ? { direction: 'vertical', labelLimit: 400 } : null;
+  return {
+    id: 'history',
+    title,
+    description,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      description,
+      config: CONFIG,
+      width: PLOT_WIDTH + 80,
+      height: 160,
+      data: { values: points },
+      encoding: { x, y, color: { field: 'series', type: 'nominal', scale: scale(HISTORY_COLORS), legend } },
+      layer: [
+        { mark: { type: 'line', strokeWidth: 1.5, opacity: 0.6 }, encoding: { detail: { field: 'series', type: 'nominal' } } },
+        {
+          mark: { type: 'point', filled: true },
+          encoding: {
+            shape: { field: 'series', type: 'nominal', scale: scale(HISTORY_SHAPES), legend },
+            size: { condition: { test: 'datum.current', value: 160 }, value: 60 },
+            opacity: NOISY_OPACITY,
+          },
+        },
+      ],
+    } as TopLevelSpec,
+    empty: null,
+  };
 }

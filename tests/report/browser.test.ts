@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serveStatic } from './static-server.ts';
 import type { StaticServer } from './static-server.ts';
@@ -55,6 +55,11 @@ async function open(width: number, path = '', javaScriptEnabled = true): Promise
   return { page, problems };
 }
 
+/** An element's text as a reader sees it: whitespace between its parts collapsed to one space. */
+async function words(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
 // Astro's build, run in its own process as `npm run build` would, with the output and Astro's cache
 // in a temporary folder (tests that build the real site at the same time keep theirs).
 const BUILD = `const { build } = await import('astro');
@@ -78,6 +83,8 @@ beforeAll(async () => {
       ROSETTA_RESULTS_DIR: join(FIXTURES, 'results'),
       ROSETTA_FRAMEWORKS_DIR: join(FIXTURES, 'frameworks'),
       ROSETTA_STRICT: '',
+      // As `npm run build -- --compare origin/main` would: the article gets its "What changed" section.
+      ROSETTA_COMPARE_FILE: join(FIXTURES, 'compare.json'),
     },
     maxBuffer: 50_000_000,
   });
@@ -122,7 +129,7 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
       expect(await noisy.locator('.status-noisy').textContent()).toBe('noisy');
       expect(await noisy.isVisible()).toBe(true);
       const note = await noisy.locator('a').getAttribute('href');
-      expect(await page.locator(note!).textContent()).toMatch(/^noisy: the CPU calibration moved 22%/);
+      expect(await page.locator(note!).textContent()).toMatch(/^noisy: the CPU calibration moved 15%/);
       // The Rosetta check: one line per framework with a check, its verdicts with their numbers.
       const checks = page.locator('table.equivalence');
       await checks.scrollIntoViewIfNeeded();
@@ -156,12 +163,78 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
 
   test("a noisy cell's page says why, and lists its machine, calibration readings and rounds", async () => {
     const { page, problems } = await open(1280, 'results/cnn-cifar10/jax/cpu-fast-cpu/');
-    expect(await page.locator('.noisy-reasons li').first().textContent()).toMatch(/the CPU calibration moved 22%/);
+    expect(await page.locator('.noisy-reasons li').first().textContent()).toMatch(/the CPU calibration moved 15%/);
     expect(await page.getByRole('heading', { name: 'Machine and calibration' }).count()).toBe(1);
     expect(await page.locator('dl.facts dd', { hasText: 'machine A: Fixture CPU @ 2.20GHz' }).count()).toBe(1);
     expect(await page.locator('table.calibration tbody tr').count()).toBe(4);
     expect(await page.locator('table', { hasText: 'All timed repeats' }).locator('thead th', { hasText: 'round' }).count()).toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'cell-noisy-1280.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  for (const width of WIDTHS) {
+    test(`at ${width} px a result page with three earlier results shows them in a table and a chart, and marks the one of another machine`, async () => {
+      const { page, problems } = await open(width, 'results/cnn-cifar10/pytorch/cpu-fp32-cpu/');
+      expect(await page.getByRole('heading', { name: 'History' }).count()).toBe(1);
+      const table = page.locator('table.history-table');
+      await table.scrollIntoViewIfNeeded();
+      expect(await table.isVisible()).toBe(true);
+      expect(await table.locator('thead th[scope="col"]').allTextContents()).toEqual(['Finished', 'Median', 'Machine', 'Status', 'Inputs changed']);
+      expect(await table.locator('tbody tr').count()).toBe(4);
+      expect(await table.locator('tbody tr.current th').textContent()).toContain('this result');
+      // The earlier result of machine B says so in words, visibly.
+      const other = table.locator('tbody tr.other-machine');
+      expect(await other.count()).toBe(1);
+      expect(await words(other.locator('td').nth(1))).toMatch(/^machine B ?another machine$/);
+      expect(await other.locator('.status-other-machine').isVisible()).toBe(true);
+      expect(await table.locator('tbody tr').first().locator('code').textContent()).toBe('files.tests/fixtures/runners/pytorch/cnn_cifar10.py');
+      const chart = page.locator('#history-chart svg[role="img"]');
+      await chart.scrollIntoViewIfNeeded();
+      const box = await chart.boundingBox();
+      expect(box?.width).toBeGreaterThan(200);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(width + 1);
+      expect(await chart.textContent()).toContain('machine B (another machine)');
+      expect(await page.locator('#history-chart details p').textContent()).toContain('14 s on machine B (another machine)');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      await page.screenshot({ path: join(SCREENSHOTS, `cell-history-${width}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    });
+  }
+
+  test('a result page with one earlier result shows it in the table, without a chart; one without says there is none', async () => {
+    const { page, problems } = await open(1280, 'results/gru-imdb/pytorch/cpu-fp32-cpu/');
+    expect(await page.locator('table.history-table tbody tr').count()).toBe(2);
+    expect(await page.locator('table.history-table tbody tr').first().locator('code').textContent()).toBe('seed');
+    expect(await page.locator('#history-chart').count()).toBe(0);
+    expect((await page.goto(`${server.url}results/gru-imdb/pytorch/cpu-fast-cpu/`))?.status()).toBe(200);
+    expect(await words(page.locator('section.history p'))).toBe('No earlier result of this cell is stored.');
+    expect(problems).toEqual([]);
+  });
+
+  test("the article's \"What changed\" section lists what needs attention before the changed cells, each linked to its page", async () => {
+    const { page, problems } = await open(1280);
+    const changes = page.locator('section#changes');
+    expect(await changes.locator('h2').textContent()).toBe('What changed since origin/main');
+    expect(await page.locator('nav.toc a[href="#changes"]').count()).toBe(1);
+    expect(await changes.locator('.changes-summary').textContent()).toMatch(/^1 regressed, 1 improved, .* 1 status changed \(\d+ unchanged\); 1 Rosetta check changed$/);
+    const attention = changes.locator('#changes-attention li');
+    expect(await attention.count()).toBe(3);
+    expect(await words(attention.first())).toMatch(/^Keras 3 \(JAX backend\), NVIDIA H100 SXM, fast: ok -> failed/);
+    // Attention first: the list comes before the first table of changed cells.
+    const before = await changes.evaluate((section) => {
+      const [list, table] = [section.querySelector('#changes-attention'), section.querySelector('table.changes-table')];
+      return !!list && !!table && (list.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    });
+    expect(before).toBe(true);
+    const rows = changes.locator('table.changes-table tbody tr');
+    expect(await rows.count()).toBe(9);
+    const regressed = rows.first();
+    expect(await regressed.locator('.verdict').textContent()).toBe('regressed');
+    expect(await words(regressed.locator('td').nth(2))).toMatch(/^1\.250× ?1\.\d{3}–1\.\d{3}$/);
+    await changes.screenshot({ path: join(SCREENSHOTS, 'changes-1280.png') });
+    await regressed.locator('th a').click();
+    await page.waitForURL(`**${BASE}results/cnn-cifar10/pytorch/cpu-fp32-cpu/`);
+    expect(await page.getByRole('heading', { name: 'History' }).count()).toBe(1);
     expect(problems).toEqual([]);
   });
 

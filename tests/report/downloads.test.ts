@@ -14,7 +14,7 @@ describe('the CSV download', () => {
     // Each line carries its noise and machine.
     const header = lines[0].split(',');
     const noisy = lines.find((line) => line.startsWith('cnn-cifar10,jax,cpu,fast,'))!.split(',');
-    expect(noisy[header.indexOf('noisy')]).toBe('the CPU calibration moved 22% during the cell (limit 10%)');
+    expect(noisy[header.indexOf('noisy')]).toBe('the CPU calibration moved 15% during the cell (limit 10%)');
     expect(noisy[header.indexOf('machine_id')]).toMatch(/^[0-9a-f]{12}$/);
     const quoted = datasetCsv(DatasetSchema.parse({ ...dataset, rows: [{ ...dataset.rows[0], reason: 'a, "b"' }] }));
     expect(quoted).toContain('"a, ""b"""');

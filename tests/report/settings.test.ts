@@ -11,6 +11,7 @@ describe('settings from the environment', () => {
       resultsDir: './content/results',
       frameworksDir: './content/frameworks',
       strict: false,
+      compareFile: undefined,
     });
   });
 
@@ -23,6 +24,12 @@ describe('settings from the environment', () => {
     expect(settings.site).toBe('https://example.org');
     expect(String(settings.resultsDir)).toBe('file:///repo/tests/fixtures/results/');
     expect(settings.strict).toBe(true);
+  });
+
+  test('take the results diff of a --compare build as a file relative to the current folder; none without the variable', () => {
+    expect(readSettings({ ROSETTA_COMPARE_FILE: '.tmp/compare.json' }, '/repo').compareFile).toBe('/repo/.tmp/compare.json');
+    expect(readSettings({ ROSETTA_COMPARE_FILE: '/tmp/diff.json' }, '/repo').compareFile).toBe('/tmp/diff.json');
+    expect(readSettings({ ROSETTA_COMPARE_FILE: '' }, '/repo').compareFile).toBeUndefined();
   });
 
   test('refuse a site that is not an absolute URL', () => {

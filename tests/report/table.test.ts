@@ -52,7 +52,7 @@ describe('the results table', () => {
   test('a noisy value carries a visible "noisy" note that says why; a steady one has none', () => {
     const noisy = cell('jax', 'cpu', 'fast');
     expect(noisy.status).toBe('ok');
-    expect(table.notes[noisy.noisyNote! - 1]).toBe('noisy: the CPU calibration moved 22% during the cell (limit 10%)');
+    expect(table.notes[noisy.noisyNote! - 1]).toBe('noisy: the CPU calibration moved 15% during the cell (limit 10%)');
     for (const row of table.rows) {
       for (const c of row.cells) expect(c.noisyNote === null, `${row.framework} ${c.column.target} ${c.column.mode}`).toBe(!c.row?.noisy.length);
     }
