@@ -63,7 +63,12 @@ async function main(): Promise<number> {
   return values['fail-on-regression'] && failing > 0 ? 1 : 0;
 }
 
+// exitCode, not exit(): a large diff written to a pipe must be flushed before the process ends.
 main().then(
-  (code) => process.exit(code),
-  (error: unknown) => process.exit(reportError(error, 'npm run diff')),
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = reportError(error, 'npm run diff');
+  },
 );

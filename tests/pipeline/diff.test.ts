@@ -128,11 +128,17 @@ describe('results diff', () => {
       const failing = await diff('--fail-on-regression', '--format', 'json');
       expect(failing.exitCode).toBe(1);
       expect(JSON.parse(failing.stdout).counts.regressed).toBe(1);
+      // A large diff written to a pipe arrives whole (hundreds of KB).
+      const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => Object.entries(A).map(([cell, s]) => [`f${i}${cell}`, s])).flat());
+      await writeFile(join(root, 'content/results/cnn-cifar10.json'), JSON.stringify(dataset(many, { build: 'b' })));
+      const large = await diff('--format', 'json');
+      expect(large.stdout.length).toBeGreaterThan(200_000);
+      expect(JSON.parse(large.stdout).cells).toHaveLength(Object.keys(A).length * 41);
       const bad = await diff('--base', 'no-such-revision');
       expect(bad.exitCode).toBe(1);
       expect(bad.stderr).toMatch(/cannot read the datasets at no-such-revision/);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
