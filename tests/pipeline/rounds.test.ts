@@ -59,11 +59,11 @@ describe('interleaved rounds', () => {
   });
 
   test('the timeout counts a runner\'s own work, not the time it waits for its turn', async () => {
-    // b works 2 x 1.5 s while a waits; a's 2 s timeout is not used up by b's repeats.
-    const { outcomes } = await run([launched('a', {}, 2), launched('b', { REPEAT_S: '1.5' })]);
+    // b works 2 x 3 s while a waits; a's 5 s timeout is not used up by b's repeats.
+    const { outcomes } = await run([launched('a', {}, 5), launched('b', { REPEAT_S: '3' })]);
     expect(outcomes.get('a')?.status).toBe('ok');
     expect(outcomes.get('b')?.status).toBe('ok');
-  });
+  }, 30_000);
 
   test('a runner past its timeout while working is stopped and recorded as timeout; the others go on', async () => {
     const { outcomes, log } = await run([launched('a', { REPEAT_S: '30' }, 2), launched('b')]);
@@ -72,14 +72,22 @@ describe('interleaved rounds', () => {
     expect(log).toContain('b repeat 2');
   }, 30_000);
 
-  test('an abort stops every waiting runner and stores nothing for them', async () => {
+  test('an abort stops the working runner and every waiting one, and stores nothing for them', async () => {
     const controller = new AbortController();
-    const group = [launched('a', { REPEAT_S: '0.5' }), launched('b')];
-    setTimeout(() => controller.abort(), 1_500);
-    const { outcomes, unfinished, log } = await run(group, { signal: controller.signal });
-    expect(outcomes.size).toBe(0);
-    expect(unfinished.sort()).toEqual(['a', 'b']);
-    expect(log).not.toContain('b repeat 2');
+    const group = [launched('a', { REPEAT_S: '30' }), launched('b')];
+    // Abort once a works on its first repeat (b has started and waits for its turn).
+    const watch = setInterval(async () => {
+      const log = await readFile(join(dir, 'log'), 'utf8').catch(() => '');
+      if (log.includes('a repeat 1')) controller.abort();
+    }, 50);
+    try {
+      const { outcomes, unfinished, log } = await run(group, { signal: controller.signal });
+      expect(outcomes.size).toBe(0);
+      expect(unfinished.sort()).toEqual(['a', 'b']);
+      expect(log).toEqual(['a setup', 'b setup', 'a repeat 1']);
+    } finally {
+      clearInterval(watch);
+    }
   }, 30_000);
 
   test('when an outcome asks to stop (--strict), the runners still waiting are stopped', async () => {
