@@ -40,7 +40,6 @@ const RowSchema = z.looseObject({
   status: z.string(),
   entry_key: z.string().nullable(),
   reason: z.string().nullable().optional(),
-  noisy: z.array(z.string()).optional(),
   finished_at: z.string().nullable().optional(),
   inputs: z.looseObject({ params: z.unknown() }).nullable().optional(),
   result: ResultSchema.nullable(),

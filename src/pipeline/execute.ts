@@ -116,10 +116,8 @@ export function interleavedGroups(cells: PlannedCell[], content: Content): Plann
 }
 
 /**
- * Runs the cells, storing each outcome in the cache as soon as it is known. The cells of a group
- * run in interleaved rounds (as asv does): each runner is started and warmed up in turn, one at a
- * time, and waits; then round r gives every cell of the group its r-th repeat, one process working
- * at a time, so a change of machine load during the group hits every framework and mode alike.
+ * Runs the cells group by group (interleavedGroups, runInRounds), storing each outcome in the
+ * cache as soon as it is known. Environments are made and runners synced before a group starts.
  */
 export async function executeCells(cells: PlannedCell[], options: ExecuteOptions): Promise<ExecuteSummary> {
   const { root, content, cache, reporter } = options;
@@ -152,20 +150,20 @@ export async function executeCells(cells: PlannedCell[], options: ExecuteOptions
   for (const group of interleavedGroups(cells, content)) {
     if (summary.stoppedEarly) break;
     // Everything that may take long and is not measured happens before any runner starts.
-    const launches = new Map<PlannedCell, Launch>();
+    const launches: Launched[] = [];
     for (const cell of group) {
       const framework = content.frameworks.find((f) => f.id === cell.cell.framework)!;
       const target = content.targets.find((t) => t.id === cell.cell.target)!;
       try {
         const python = target.launch.kind === 'local' ? (await environmentOf(framework)).python : null;
         await syncOnce(target);
-        launches.set(cell, launchFor(target, python, root, cell.runner!, cell.inputs!.environment.variables));
+        launches.push({ cell, launch: launchFor(target, python, root, cell.runner!, cell.inputs!.environment.variables) });
       } catch (error) {
         if (options.signal?.aborted) break;
         await store(cell, environmentFailure(error as Error));
       }
     }
-    const unfinished = await runInRounds([...launches].map(([cell, launch]) => ({ cell, launch })), {
+    const unfinished = await runInRounds(launches, {
       root,
       content,
       reporter,
