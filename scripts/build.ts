@@ -2,14 +2,12 @@
 // datasets, render the report with Astro. `npm run build -- --help` lists the options.
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../src/pipeline/cache.ts';
 import { datasetsAt, diffResults } from '../src/pipeline/diff.ts';
 import { UserError } from '../src/pipeline/errors.ts';
-import { checkTarget, planChecks, runChecks } from '../src/pipeline/equivalence.ts';
-import type { PlannedCheck } from '../src/pipeline/equivalence.ts';
-import { executeCells } from '../src/pipeline/execute.ts';
-import { plan } from '../src/pipeline/matrix.ts';
-import type { Filters, PlannedCell } from '../src/pipeline/matrix.ts';
+import { writeFileAtomic } from '../src/pipeline/files.ts';
+import { jobLabel, plan } from '../src/pipeline/plan.ts';
+import type { Filters, PlannedJob } from '../src/pipeline/plan.ts';
+import { runJobs, succeeded } from '../src/pipeline/run.ts';
 import { acquireLock } from '../src/pipeline/lock.ts';
 import { createReporter } from '../src/pipeline/progress.ts';
 import { checkFilters, oneOf, openProject, optionList as list, refreshDatasets, reportError } from '../src/pipeline/project.ts';
@@ -31,11 +29,15 @@ Options:
   --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own
   --remeasure            run the selected cells again even where cached: the new result becomes
                          current, the one it replaces is kept under cache/history/
-  --strict               stop at the first cell that is not ok, and exit non-zero
+  --strict               stop at the first cell that is not ok or check that does not pass,
+                         and exit non-zero
   --render-only          run nothing: write the datasets from the cache and render
   --compare REV          add a "What changed since REV" section to the report: the results diff
                          (npm run diff) of REV's datasets against the ones this build writes
   --no-render            do everything but the Astro build
+  --force-render         run the Astro build even when dist/ is current (by default it is skipped
+                         when dist/ was built from the same datasets, content, runners, site
+                         sources, packages and ROSETTA_* settings; --compare always renders)
   --root DIR             the project folder (default: the current folder)
   -h, --help             show this help
 
@@ -51,7 +53,7 @@ Exit codes: 0 done (failed cells are shown in the report), 1 a cell failed or a 
 under --strict, or the content is invalid, 130 interrupted (completed cells are kept in the cache).`;
 
 /** One line of --plan for a cell or a check: its status, and why it must run or cannot. */
-function planLine(planned: PlannedCell | PlannedCheck): string {
+function planLine(planned: PlannedJob): string {
   const why =
     planned.status === 'missing'
       ? planned.current
@@ -60,8 +62,8 @@ function planLine(planned: PlannedCell | PlannedCheck): string {
           ? `inputs changed: ${planned.changed.join(', ')}`
           : 'never run'
       : (planned.reason ?? '');
-  const where = 'runnable' in planned && planned.status === 'missing' && !planned.runnable ? ' (not runnable here)' : '';
-  return `${planned.status.padEnd(11)} ${'check' in planned ? 'check ' : ''}${planned.id}${where}${why ? `  ${why}` : ''}`;
+  const where = planned.status === 'missing' && !planned.runnable ? ' (not runnable here)' : '';
+  return `${planned.status.padEnd(11)} ${jobLabel(planned)}${where}${why ? `  ${why}` : ''}`;
 }
 
 /** The results diff of REV against the datasets just written, for the report's "What changed"
@@ -90,6 +92,7 @@ async function main(): Promise<number> {
       'render-only': { type: 'boolean', default: false },
       compare: { type: 'string' },
       'no-render': { type: 'boolean', default: false },
+      'force-render': { type: 'boolean', default: false },
       root: { type: 'string', default: '.' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -110,20 +113,15 @@ async function main(): Promise<number> {
 
   if (!values.plan) acquireLock(root, 'npm run build', reporter.log);
   const project = await openProject(root, reporter.log);
-  const { content, cache, listing } = project;
+  const { content, cache } = project;
   checkFilters(content, filters);
-  const cells = await plan(root, content, listing.entries, filters);
-  // The checks run on this CPU in fp32: only when the filters keep both.
-  const cpu = checkTarget(content);
-  const checksWanted = !!cpu && (!filters.targets?.length || filters.targets.includes(cpu.id)) && (!filters.modes?.length || filters.modes.includes('fp32'));
-  const checks = checksWanted ? await planChecks(root, content, project.checkEntries, filters) : [];
+  const jobs = await plan(root, content, project.stored, filters);
+  const count = (kind: PlannedJob['kind'], status?: string) => jobs.filter((job) => job.kind === kind && (!status || job.status === status)).length;
 
   if (values.plan) {
-    for (const cell of cells) console.log(planLine(cell));
-    for (const check of checks) console.log(planLine(check));
-    const count = <T extends { status: string }>(list: T[], status: string) => list.filter((item) => item.status === status).length;
-    console.log(`\n${cells.length} cells: ${count(cells, 'cached')} cached, ${count(cells, 'missing')} missing, ${count(cells, 'unsupported')} unsupported, ${count(cells, 'unavailable')} unavailable`);
-    console.log(`${checks.length} checks: ${count(checks, 'cached')} cached, ${count(checks, 'missing')} missing`);
+    for (const job of jobs) console.log(planLine(job));
+    console.log(`\n${count('cell')} cells: ${count('cell', 'cached')} cached, ${count('cell', 'missing')} missing, ${count('cell', 'unsupported')} unsupported, ${count('cell', 'unavailable')} unavailable`);
+    console.log(`${count('check')} checks: ${count('check', 'cached')} cached, ${count('check', 'missing')} missing`);
     return 0;
   }
 
@@ -132,44 +130,44 @@ async function main(): Promise<number> {
   const controller = new AbortController();
   const stop = (signal: string) => {
     if (controller.signal.aborted) process.exit(130);
-    reporter.log(`${signal}: stopping the running cell; completed cells stay in the cache (again to quit at once)`);
+    reporter.log(`${signal}: stopping the running job; completed ones stay in the cache (again to quit at once)`);
     controller.abort();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  const missing = cells.filter((cell) => cell.status === 'missing' || (values.remeasure && cell.status === 'cached'));
-  const toRun = values['render-only'] ? [] : missing.filter((cell) => cell.runnable);
-  const elsewhere = missing.filter((cell) => !cell.runnable).length;
+  const missing = jobs.filter((job) => job.status === 'missing' || (values.remeasure && job.kind === 'cell' && job.status === 'cached'));
+  const toRun = values['render-only'] ? [] : missing.filter((job) => job.runnable);
+  const elsewhere = missing.filter((job) => !job.runnable).length;
+  const cellsToRun = toRun.filter((job) => job.kind === 'cell').length;
   reporter.log(
-    `plan: ${cells.length} cells, ${cells.filter((c) => c.status === 'cached').length} cached, ${toRun.length} to run here` +
+    `plan: ${count('cell')} cells, ${count('cell', 'cached')} cached, ${cellsToRun} to run here` +
       (values.remeasure ? ' (--remeasure: the cached ones again)' : '') +
-      (elsewhere ? `, ${elsewhere} need a machine this one is not (shown as not measured)` : ''),
+      (elsewhere ? `, ${elsewhere} need a machine this one is not (shown as not measured)` : '') +
+      `; checks: ${count('check')} Rosetta checks, ${count('check', 'cached')} cached, ${toRun.length - cellsToRun} to run here`,
   );
-  const summary = await executeCells(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal });
-
-  const checksToRun = values['render-only'] || summary.interrupted || summary.stoppedEarly ? [] : checks.filter((check) => check.status === 'missing');
-  reporter.log(`checks: ${checks.length} Rosetta checks, ${checks.filter((c) => c.status === 'cached').length} cached, ${checksToRun.length} to run here`);
-  const checked = await runChecks(checksToRun, { root, content, cache: project.checks, reporter, signal: controller.signal });
+  const summary = await runJobs(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal });
 
   // The datasets always cover the whole declared matrix, whatever the filters ran.
   const written = await refreshDatasets(project, filters.profile);
   reporter.log(written.length ? `datasets written: ${written.map((p) => p.slice(root.length + 1)).join(', ')}` : 'datasets unchanged');
 
-  if (summary.interrupted || checked.interrupted) return 130;
-  const failures = summary.executed.filter(({ outcome }) => outcome.status !== 'ok');
-  if (failures.length) reporter.log(`${failures.length} cell(s) did not succeed; the report shows them with their reasons`);
-  const notPassed = checked.ran.filter((entry) => entry.status !== 'ok' || !entry.outcome?.passed);
-  if (notPassed.length) reporter.log(`${notPassed.length} Rosetta check(s) did not pass; the report shows them with their numbers`);
-  if (values.strict && (failures.length || notPassed.length)) return 1;
+  if (summary.interrupted) return 130;
+  const failures = summary.executed.filter((executed) => !succeeded(executed));
+  const failedCells = failures.filter(({ job }) => job.kind === 'cell').length;
+  if (failedCells) reporter.log(`${failedCells} cell(s) did not succeed; the report shows them with their reasons`);
+  if (failures.length > failedCells) reporter.log(`${failures.length - failedCells} Rosetta check(s) did not pass; the report shows them with their numbers`);
+  if (values.strict && failures.length) return 1;
 
   if (!values['no-render']) {
     if (values.compare !== undefined) process.env.ROSETTA_COMPARE_FILE = await writeComparison(root, values.compare);
     process.env.ASTRO_TELEMETRY_DISABLED = '1';
     // The site turns its warnings (notes citing missing, failed or stale results) into errors.
     if (values.strict) process.env.ROSETTA_STRICT = '1';
-    const { build } = await import('astro');
-    await build({ root });
+    // Astro is skipped when dist/ was built from the same datasets, sources and settings.
+    const { renderSite } = await import('../src/pipeline/site.ts');
+    const force = values['force-render'] ? '--force-render' : values.compare !== undefined ? `--compare ${values.compare}: a new comparison` : undefined;
+    await renderSite(root, { force, log: reporter.log });
   }
   return 0;
 }

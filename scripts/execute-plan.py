@@ -4,10 +4,11 @@
     python3 scripts/execute-plan.py PLAN.json --bundle BUNDLE.json [--python PYTHON]
 
 Runs each cell of the plan (written by `npm run plan`) in its own process, with the same
-JSON-lines protocol and timeouts as `npm run build`, and writes every outcome, failures with the
-tail of their stderr included, to one bundle file, rewritten atomically after each cell so an
-interrupted execution keeps what completed. Bring the bundle back and `npm run ingest` it.
-Standard library only.
+arguments, spec on standard input and timeout as `npm run build`, and records what each process
+did, unclassified: its exit code or signal, whether it timed out, every line of its stdout and
+the tail of its stderr. `npm run ingest` classifies them with the build's own code, so a result
+means the same wherever it ran. The bundle is rewritten atomically after each cell, so an
+interrupted execution keeps what completed. Standard library only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,50 +26,32 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTOCOL = 1
-EXIT_UNAVAILABLE = 3
+PLAN_VERSION = 2
+BUNDLE_VERSION = 2
 STDERR_TAIL_LINES = 30
+KILL_GRACE_S = 5
 
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def classify(lines: list[str]) -> tuple[list[dict], str | None, dict | None]:
-    """Protocol lines -> (results, first problem, last progress event)."""
-    results, problem, last = [], None, None
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            problem = problem or f"a line on stdout is not JSON: {line[:200]}"
-            continue
-        if not isinstance(event, dict) or event.get("protocol") != PROTOCOL:
-            problem = problem or f"a line does not speak protocol {PROTOCOL}: {line[:200]}"
-        elif event.get("event") == "result":
-            results.append(event)
-        elif event.get("event") == "progress":
-            last = event
-        else:
-            problem = problem or f"unknown event {event.get('event')!r}"
-    return results, problem, last
-
-
 def run_cell(cell: dict, python: str) -> dict:
-    spec_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-    json.dump(cell["spec"], spec_file)
-    spec_file.close()
-    command = [python, cell["runner"], "--cell", spec_file.name]
+    """Runs one cell's process; returns its raw outcome (schemas.ts, RawOutcomeSchema)."""
+    command = [python, *cell["args"]]
     env = {**os.environ, **cell["variables"], "PYTHONPATH": str(ROOT / "runners" / "lib"), "PYTHONUNBUFFERED": "1"}
     started, clock = now(), time.monotonic()
     stdout: list[str] = []
     with tempfile.TemporaryFile("w+") as stderr:
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=stderr, text=True)
-        reader = threading.Thread(target=lambda: stdout.extend(child.stdout), daemon=True)
+        reader = threading.Thread(target=lambda: stdout.extend(line.rstrip("\n") for line in child.stdout), daemon=True)
         reader.start()
+        try:
+            child.stdin.write(json.dumps(cell["spec"]) + "\n")
+            child.stdin.close()
+        except BrokenPipeError:
+            pass  # it died before reading its spec: its exit says why
         timed_out = False
         try:
             child.wait(timeout=cell["timeout_s"])
@@ -75,7 +59,7 @@ def run_cell(cell: dict, python: str) -> dict:
             timed_out = True
             child.terminate()
             try:
-                child.wait(timeout=5)
+                child.wait(timeout=KILL_GRACE_S)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
@@ -83,43 +67,37 @@ def run_cell(cell: dict, python: str) -> dict:
             child.kill()
             child.wait()
             raise
-        finally:
-            os.unlink(spec_file.name)
         reader.join()
         stderr.seek(0)
         tail = stderr.read().splitlines()[-STDERR_TAIL_LINES:]
-
-    results, problem, _ = classify(stdout)
     code = child.returncode
-    if timed_out:
-        status, message = "timeout", f"no result within the {cell['timeout_s']} s timeout; the runner was stopped"
-    elif code == EXIT_UNAVAILABLE:
-        status, message = "unavailable", tail[-1] if tail else "the framework could not be imported"
-    elif code != 0:
-        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        status, message = "failed", f"the runner {how}" + (f": {tail[-1]}" if tail else "")
-    elif problem:
-        status, message = "invalid-output", problem
-    elif len(results) != 1:
-        status, message = "invalid-output", ("the runner exited without a result event" if not results else
-                                             f"the runner printed {len(results)} result events; exactly one is allowed")
-    elif cell["cell"]["mode"] == "fp32" and results[0].get("environment", {}).get("tf32") is True:
-        status, message = "failed", "TF32 was on in fp32 mode: the result is not a true fp32 measurement"
-    else:
-        status, message = "ok", None
     return {
-        "entry_version": 1,
-        "key": cell["key"],
-        "cell": cell["cell"],
-        "inputs": cell["inputs"],
-        "status": status,
-        "result": results[0] if status == "ok" else None,
-        "error": None if message is None else {"message": message, "exit_code": code, "stderr_tail": tail},
+        "exit_code": code if code >= 0 else None,
+        "signal": signal.Signals(-code).name if code < 0 else None,
+        "timed_out": timed_out,
+        "stdout": stdout,
+        "stderr_tail": tail,
         "started_at": started,
         "finished_at": now(),
         "wall_s": round(time.monotonic() - clock, 3),
-        "command": ["python", cell["runner"], "--cell", "cell.json"],
+        "command": ["python", *cell["args"]],
     }
+
+
+def last_words(raw: dict) -> str:
+    """A hint for the console only (ingest classifies): the exit, or the result's median."""
+    if raw["timed_out"]:
+        return "timed out"
+    if raw["exit_code"] != 0:
+        return f"killed by {raw['signal']}" if raw["signal"] else f"exit code {raw['exit_code']}"
+    for line in reversed(raw["stdout"]):
+        try:
+            event = json.loads(line)
+            if event.get("event") == "result":
+                return f"result: median {event['metric']['median']:.4g} {event['metric']['unit']}"
+        except (ValueError, AttributeError, KeyError, TypeError):
+            continue
+    return "exit code 0, no readable result"
 
 
 def write_atomic(path: Path, value: dict) -> None:
@@ -136,32 +114,28 @@ def main() -> int:
     args = parser.parse_args()
 
     plan = json.loads(args.plan.read_text())
-    if plan.get("plan_version") != 1:
-        parser.error(f"{args.plan} is not a version 1 plan")
-    bundle = {"bundle_version": 1, "target": plan["target"], "plan_created_at": plan["created_at"], "entries": []}
+    if plan.get("plan_version") != PLAN_VERSION:
+        parser.error(f"{args.plan} is not a version {PLAN_VERSION} plan: write it again with `npm run plan`")
+    bundle = {"bundle_version": BUNDLE_VERSION, "target": plan["target"], "plan_created_at": plan["created_at"], "entries": []}
     cells = plan["cells"]
     print(f"executing {len(cells)} cells of target {plan['target']} with {args.python}", file=sys.stderr)
     try:
         for index, cell in enumerate(cells, 1):
             print(f"[{index}/{len(cells)}] {cell['id']} ...", file=sys.stderr, flush=True)
-            entry = run_cell(cell, args.python)
-            bundle["entries"].append(entry)
+            raw = run_cell(cell, args.python)
+            bundle["entries"].append({"id": cell["id"], "key": cell["key"], "inputs": cell["inputs"], "raw": raw})
             write_atomic(args.bundle, bundle)
-            detail = (f"{entry['result']['metric']['median']:.4g} {entry['result']['metric']['unit']}"
-                      if entry["status"] == "ok" else entry["error"]["message"])
-            print(f"[{index}/{len(cells)}] {cell['id']}: {entry['status']} {detail} ({entry['wall_s']:.1f} s)",
-                  file=sys.stderr, flush=True)
+            print(f"[{index}/{len(cells)}] {cell['id']}: {last_words(raw)} ({raw['wall_s']:.1f} s)", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         print(f"interrupted: {len(bundle['entries'])} completed cells are in {args.bundle}", file=sys.stderr)
         write_atomic(args.bundle, bundle)
         return 130
     write_atomic(args.bundle, bundle)
 
-    print("\nsummary:", file=sys.stderr)
+    print("\nsummary (`npm run ingest` classifies and stores them):", file=sys.stderr)
     for entry in bundle["entries"]:
-        c = entry["cell"]
-        print(f"  {entry['status']:<15} {entry['wall_s']:>8.1f} s  {c['benchmark']}/{c['framework']}/{c['mode']}", file=sys.stderr)
-    total = sum(entry["wall_s"] for entry in bundle["entries"])
+        print(f"  {last_words(entry['raw']):<40} {entry['raw']['wall_s']:>8.1f} s  {entry['id']}", file=sys.stderr)
+    total = sum(entry["raw"]["wall_s"] for entry in bundle["entries"])
     print(f"{len(bundle['entries'])} cells in {total / 60:.1f} min; bundle: {args.bundle}", file=sys.stderr)
     return 0
 

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../src/pipeline/errors.ts';
 import { acquireLock } from '../src/pipeline/lock.ts';
-import { plan } from '../src/pipeline/matrix.ts';
+import { plan } from '../src/pipeline/plan.ts';
 import { ingestBundle } from '../src/pipeline/offline.ts';
 import { openProject, refreshDatasets, reportError } from '../src/pipeline/project.ts';
 
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   const root = resolve(values.root);
   acquireLock(root, 'npm run ingest', console.error);
   const project = await openProject(root, console.error);
-  const { content, cache, listing } = project;
+  const { content, cache, stored } = project;
 
   let refused = 0;
   for (const file of positionals) {
@@ -41,15 +41,15 @@ async function main(): Promise<number> {
     }
     // Every profile, so a bundle of smoke or cpu cells planned for a GPU target can be checked too.
     const current = (await Promise.all(['full', 'cpu', 'smoke'].map((profile) =>
-      plan(root, content, listing.entries, { profile: profile as 'full' | 'cpu' | 'smoke' })))).flat();
+      plan(root, content, stored, { profile: profile as 'full' | 'cpu' | 'smoke' })))).flat();
     for (const outcome of await ingestBundle(raw, current, cache)) {
       if (outcome.action === 'refused') {
         refused += 1;
         console.error(`refused ${outcome.id}: ${outcome.reason}`);
       } else if (outcome.action === 'kept-ok') {
-        console.log(`kept    ${outcome.id}: an ok result of the same inputs is already stored; its ${outcome.entry.status} is not`);
+        console.log(`kept    ${outcome.id}: an ok result of the same inputs is already stored; its ${outcome.outcome.status} is not`);
       } else {
-        console.log(`stored  ${outcome.id}: ${outcome.entry.status}${outcome.entry.error ? ` (${outcome.entry.error.message})` : ''}`);
+        console.log(`stored  ${outcome.id}: ${outcome.outcome.status}${outcome.outcome.error ? ` (${outcome.outcome.error.message})` : ''}`);
       }
     }
   }

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../src/pipeline/errors.ts';
-import { plan } from '../src/pipeline/matrix.ts';
+import { plan } from '../src/pipeline/plan.ts';
 import { offlinePlan, splitPlan } from '../src/pipeline/offline.ts';
 import { checkFilters, oneOf, openProject, optionList as list, reportError } from '../src/pipeline/project.ts';
 import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
   if (!(maxCells >= 1)) throw new UserError('--max-cells must be a positive integer');
 
   const root = resolve(values.root);
-  const { content, listing } = await openProject(root, console.error);
+  const { content, stored } = await openProject(root, console.error);
   const filters = {
     targets: [values.target],
     frameworks: list(values.framework),
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     profile: values.profile === undefined ? undefined : oneOf(ProfileSchema.options, values.profile, '--profile'),
   };
   checkFilters(content, filters);
-  const whole = offlinePlan(await plan(root, content, listing.entries, filters), content, values.target);
+  const whole = offlinePlan(await plan(root, content, stored, filters), content, values.target);
   if (whole.cells.length === 0) {
     console.error(`nothing to plan: every cell of ${values.target} is cached for the current inputs`);
     return 0;

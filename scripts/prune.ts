@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { entryName, listCellHistory } from '../src/pipeline/cache.ts';
 import { UserError } from '../src/pipeline/errors.ts';
 import { acquireLock } from '../src/pipeline/lock.ts';
-import { cellId, plan } from '../src/pipeline/matrix.ts';
+import { cellId, cellsOf, plan } from '../src/pipeline/plan.ts';
 import { openProject, refreshDatasets, reportError } from '../src/pipeline/project.ts';
 import type { CacheEntry } from '../src/pipeline/schemas.ts';
 
@@ -41,15 +41,15 @@ async function main(): Promise<number> {
   const root = resolve(values.root);
   if (values.apply) acquireLock(root, 'npm run prune', console.error);
   const project = await openProject(root, console.error);
-  const { content, cache, listing } = project;
+  const { content, cache, stored } = project;
 
   // The entry each cell shows now, at every profile, is never superseded.
-  const planned = (await Promise.all((['full', 'cpu', 'smoke'] as const).map((profile) => plan(root, content, listing.entries, { profile })))).flat();
+  const planned = cellsOf((await Promise.all((['full', 'cpu', 'smoke'] as const).map((profile) => plan(root, content, stored, { profile })))).flat());
   const shown = new Set(planned.flatMap((cell) => (cell.current ? [cell.current] : [])).concat(planned.flatMap((cell) => (cell.status === 'missing' && cell.previous ? [cell.previous] : []))));
   const superseded = new Map<string, { entry: CacheEntry; path: string }[]>();
   const add = (entry: CacheEntry, path: string) => superseded.set(cellId(entry.cell), [...(superseded.get(cellId(entry.cell)) ?? []), { entry, path }]);
-  for (const entry of listing.entries) if (!shown.has(entry)) add(entry, join(cache.dir, `${entryName(entry.cell, entry.key)}.json`));
-  for (const { record, path } of (await listCellHistory(cache)).entries) add(record, path);
+  for (const entry of stored.cells) if (!shown.has(entry)) add(entry, join(cache.cells.dir, `${entryName(entry.cell, entry.key)}.json`));
+  for (const { record, path } of (await listCellHistory(cache.cells)).entries) add(record, path);
 
   const doomed = [...superseded.values()].flatMap((list) => list.sort((a, b) => b.entry.finished_at.localeCompare(a.entry.finished_at)).slice(keep));
   for (const { entry, path } of doomed) console.log(`${values.apply ? 'removing' : 'would remove'} ${relative(root, path)} (${entry.status}, ${entry.finished_at})`);

@@ -1,5 +1,8 @@
-"""The JAX runners (runners/jax/), in the JAX environment: their networks, built from the canonical
-weights, are the spec's networks, and a runner speaks the protocol."""
+"""The JAX runners (runners/jax/), in the JAX environment: they keep the house layout, every repeat
+of a run starts again from the canonical weights (JAX's state is explicit, so a runner could carry
+it over; a smoke run has one repeat, so the build's tests cannot see it) with the spec's parameter
+count, and a runner exits with code 3 when jax cannot be imported. The Rosetta check of every
+network and a smoke run of every runner are the build's tests (tests/pipeline/runners.test.ts)."""
 
 from __future__ import annotations
 
@@ -18,12 +21,6 @@ needs_jax = pytest.mark.skipif(importlib.util.find_spec("flax") is None, reason=
 @pytest.mark.parametrize("runner", sorted(checks.SECTIONS))
 def test_runner_has_the_house_sections_in_order_and_stays_short(runner):
     checks.check_sections(JAX / f"{runner}.py")
-
-
-@needs_jax
-@pytest.mark.parametrize("benchmark", checks.BENCHMARKS)
-def test_network_from_canonical_weights_has_the_spec_size_and_matches_the_numpy_reference(benchmark, tmp_path):
-    checks.check_equivalence(JAX, FRAMEWORK, benchmark, tmp_path)
 
 
 @needs_jax

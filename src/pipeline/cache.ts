@@ -1,28 +1,18 @@
-// The result cache: keyv over a store that keeps one pretty-printed JSON file per cell key under
-// cache/, so a pull request shows each new result as one small, readable file.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// The result cache: keyv over a store that keeps one pretty-printed JSON file per job and key under
+// cache/, so a pull request shows each new result as one small, readable file. Cells live in
+// cache/<benchmark>/<framework>/, checks in cache/equivalence/, replaced records in cache/history/.
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import Keyv from 'keyv';
 import { z } from 'zod';
+import { CACHE_DIR, writeFileAtomic } from './files.ts';
 import { canonicalJson } from './key.ts';
-import { CacheEntrySchema } from './schemas.ts';
-import type { CacheEntry, CellId } from './schemas.ts';
+import type { CellOutcome, CheckOutcome } from './outcome.ts';
+import type { PlannedCell, PlannedCheck, PlannedJob, Stored } from './plan.ts';
+import { CACHE_ENTRY_VERSION, CacheEntrySchema, CheckEntrySchema } from './schemas.ts';
+import type { CacheEntry, CellId, CheckEntry, CheckId } from './schemas.ts';
 
-type Stored = { value: string; expires?: number };
-
-/** Writes to a temporary file beside the target, then renames: readers never see half a file. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
+type StoredText = { value: string; expires?: number };
 
 const NAME = /^[a-z0-9][a-z0-9./-]*$/;
 
@@ -34,7 +24,7 @@ function pathOf(dir: string, name: string): string {
 /** A keyv store of text files: key "a/b" is the file <dir>/a/b.json; `exclude` names top-level
  * folders the listing skips (another store's). */
 function fileStore(dir: string, exclude: string[]) {
-  const read = async (name: string): Promise<Stored | undefined> => {
+  const read = async (name: string): Promise<StoredText | undefined> => {
     try {
       return { value: await readFile(pathOf(dir, name), 'utf8') };
     } catch (error) {
@@ -45,7 +35,7 @@ function fileStore(dir: string, exclude: string[]) {
   return {
     get: read,
     has: async (name: string) => (await read(name)) !== undefined,
-    set: async (name: string, stored: Stored) => {
+    set: async (name: string, stored: StoredText) => {
       await writeFileAtomic(pathOf(dir, name), stored.value);
       return true;
     },
@@ -56,7 +46,7 @@ function fileStore(dir: string, exclude: string[]) {
     clear: async () => {
       await rm(dir, { recursive: true, force: true });
     },
-    async *iterator(): AsyncGenerator<[string, Stored]> {
+    async *iterator(): AsyncGenerator<[string, StoredText]> {
       let files: string[] = [];
       try {
         files = (await readdir(dir, { recursive: true }))
@@ -211,3 +201,52 @@ export async function writeRecord<T extends { status: string; finished_at: strin
 export const writeEntry = (cache: Cache, entry: CacheEntry) => writeRecord(cache, cellEntries, entry);
 
 export { isProblem };
+
+/** cache/equivalence/<benchmark>/<framework>.<key>.json */
+export const checkName = (check: CheckId, key: string) => `${check.benchmark}/${check.framework}.${key}`;
+
+const checkEntries: RecordKind<CheckEntry> = { schema: CheckEntrySchema, nameOf: (entry) => checkName(entry.check, entry.key) };
+
+/** The stores of both kinds of job under one cache folder. */
+export interface JobCache {
+  cells: Cache;
+  checks: Cache;
+}
+
+export function openJobCache(dir: string): JobCache {
+  return {
+    cells: openCache(dir),
+    checks: openCache(join(dir, CHECKS_FOLDER), [], join(dir, HISTORY_FOLDER, CHECKS_FOLDER)),
+  };
+}
+
+/** The project's cache, cache/ under its root. */
+export const projectCache = (root: string) => openJobCache(join(root, CACHE_DIR));
+
+/** Every valid record of both kinds; invalid or corrupt files are reported by path and left out. */
+export async function listStored(cache: JobCache): Promise<{ stored: Stored; problems: CacheProblem[] }> {
+  const [cells, checks] = await Promise.all([listRecords(cache.cells, cellEntries), listRecords(cache.checks, checkEntries)]);
+  return { stored: { cells: cells.entries, checks: checks.entries }, problems: [...cells.problems, ...checks.problems] };
+}
+
+/** The cache record of a job's classified outcome. */
+export function recordOf(job: PlannedCell, outcome: CellOutcome): CacheEntry;
+export function recordOf(job: PlannedCheck, outcome: CheckOutcome): CheckEntry;
+export function recordOf(job: PlannedJob, outcome: CellOutcome | CheckOutcome): CacheEntry | CheckEntry {
+  const { status, error, started_at, finished_at, wall_s, command } = outcome;
+  const common = { entry_version: CACHE_ENTRY_VERSION as typeof CACHE_ENTRY_VERSION, key: job.key!, inputs: job.inputs!, status, error, started_at, finished_at, wall_s, command };
+  if (job.kind === 'cell') return { ...common, cell: job.cell, result: (outcome as CellOutcome).result };
+  const result = (outcome as CheckOutcome).result;
+  const { protocol: _protocol, event: _event, ...checked } = result ?? { protocol: null, event: null };
+  return { ...common, check: { benchmark: job.cell.benchmark, framework: job.cell.framework }, outcome: result ? (checked as CheckEntry['outcome']) : null };
+}
+
+/** Stores a job's outcome; one that is not ok never replaces an ok record of the same key.
+ * Returns whether it was written. */
+export function storeOutcome(cache: JobCache, job: PlannedJob, outcome: CellOutcome | CheckOutcome): Promise<boolean> {
+  return job.kind === 'cell'
+    ? writeRecord(cache.cells, cellEntries, recordOf(job, outcome as CellOutcome))
+    : writeRecord(cache.checks, checkEntries, recordOf(job, outcome as CheckOutcome));
+}
+
+export const writeCheck = (cache: Cache, entry: CheckEntry) => writeRecord(cache, checkEntries, entry);

@@ -3,18 +3,14 @@
 // Sorted and free of build-time values, so they only change when a result does.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './cache.ts';
+import type { Content } from './content.ts';
+import { RESULTS_DIR, writeFileAtomic } from './files.ts';
 import { canonicalJson, diffInputs } from './key.ts';
+import { cellId, cellsOf, checksOf } from './plan.ts';
+import type { PlannedCell, PlannedCheck, PlannedJob } from './plan.ts';
 import { spread } from './stats.ts';
 import { DatasetSchema, SPEC_VERSION } from './schemas.ts';
-import type { Content } from './content.ts';
-import { equivalenceRows } from './equivalence.ts';
-import type { PlannedCheck } from './equivalence.ts';
-import { cellId } from './matrix.ts';
-import type { PlannedCell } from './matrix.ts';
-import type { CacheEntry, Dataset, DatasetRow, HistoryPoint, RunnerResult } from './schemas.ts';
-
-export const RESULTS_DIR = 'content/results';
+import type { CacheEntry, CheckEntry, Dataset, DatasetRow, EquivalenceRow, HistoryPoint, RunnerResult } from './schemas.ts';
 
 /** A cell is noisy when its calibration workload's speed moved by more than this fraction of its
  * median during the cell (the machine changed speed under it)... */
@@ -59,36 +55,62 @@ export function noiseOf(result: RunnerResult): string[] {
   return reasons;
 }
 
-type FromEntry = Pick<DatasetRow, 'result' | 'entry_key' | 'inputs' | 'started_at' | 'finished_at' | 'wall_s' | 'command' | 'noisy'>;
-
-function fromEntry(entry: CacheEntry): FromEntry {
-  let result = null;
-  if (entry.result) {
-    const { protocol: _protocol, event: _event, ...rest } = entry.result;
-    result = rest;
-  }
-  const { key: entry_key, inputs, started_at, finished_at, wall_s, command } = entry;
-  return { result, entry_key, inputs, started_at, finished_at, wall_s, command, noisy: entry.result ? noiseOf(entry.result) : [] };
+/** Where a planned job stands for a reader, the same for cells and checks: its row status and
+ * reason, and the stored record its figures come from (null when there is none to show). */
+export function standing<E extends CacheEntry | CheckEntry>(job: PlannedCell | PlannedCheck, content: Content) {
+  type Standing = { status: DatasetRow['status']; reason: string | null; entry: E | null; stale_inputs: string[]; stderr_tail: string[] };
+  const none = { entry: null, stale_inputs: [], stderr_tail: [] };
+  if (job.status === 'unsupported' || job.status === 'unavailable') return { ...none, status: job.status, reason: job.reason } as Standing;
+  const current = job.current as E | null;
+  const previous = job.previous as E | null;
+  if (current) return { ...none, entry: current, status: current.status, reason: current.error?.message ?? null, stderr_tail: current.error?.stderr_tail ?? [] } as Standing;
+  if (previous?.status === 'ok')
+    return { ...none, entry: previous, status: 'stale', reason: `inputs changed since it ran: ${job.changed.join(', ')}`, stale_inputs: job.changed } as Standing;
+  const target = content.targets.find((t) => t.id === job.cell.target)!;
+  const reason = job.runnable ? 'not run yet: `npm run build` runs it' : `not measured yet: needs the ${target.label} (see the GPU flow in the README)`;
+  return { ...none, status: 'not-measured', reason } as Standing;
 }
 
 export function datasetRow(planned: PlannedCell, content: Content): Omit<DatasetRow, 'history'> {
-  const empty = { result: null, entry_key: null, inputs: null, started_at: null, finished_at: null, wall_s: null, command: null, stderr_tail: [], stale_inputs: [], noisy: [] };
-  const row = { ...planned.cell, key: planned.key, reason: planned.reason, ...empty };
-  if (planned.status === 'unsupported' || planned.status === 'unavailable') return { ...row, status: planned.status };
-  if (planned.status === 'cached') return { ...row, status: 'ok', ...fromEntry(planned.current!) };
-  const { current, previous } = planned;
-  if (current) {
-    return { ...row, ...fromEntry(current), status: current.status, reason: current.error?.message ?? null, stderr_tail: current.error?.stderr_tail ?? [] };
+  const { entry, ...where } = standing<CacheEntry>(planned, content);
+  let result = null;
+  if (entry?.result) {
+    const { protocol: _protocol, event: _event, ...rest } = entry.result;
+    result = rest;
   }
-  if (previous?.status === 'ok') {
-    const reason = `inputs changed since it ran: ${planned.changed.join(', ')}`;
-    return { ...row, status: 'stale', reason, ...fromEntry(previous), stale_inputs: planned.changed };
-  }
-  const target = content.targets.find((t) => t.id === planned.cell.target)!;
-  const reason = planned.runnable
-    ? 'not run yet: `npm run build` runs it'
-    : `not measured yet: needs the ${target.label} (see the GPU flow in the README)`;
-  return { ...row, status: 'not-measured', reason };
+  return {
+    ...planned.cell,
+    key: planned.key,
+    ...where,
+    result,
+    entry_key: entry?.key ?? null,
+    inputs: entry?.inputs ?? null,
+    started_at: entry?.started_at ?? null,
+    finished_at: entry?.finished_at ?? null,
+    wall_s: entry?.wall_s ?? null,
+    command: entry?.command ?? null,
+    noisy: entry?.result ? noiseOf(entry.result) : [],
+  };
+}
+
+/** The dataset row of a Rosetta check: the same bookkeeping as a cell's, with its outcome. */
+export function checkRow(planned: PlannedCheck, content: Content): EquivalenceRow {
+  const { entry, ...where } = standing<CheckEntry>(planned, content);
+  const { status, reason, stderr_tail, stale_inputs } = where;
+  return {
+    framework: planned.cell.framework,
+    key: planned.key,
+    status,
+    reason,
+    stderr_tail,
+    stale_inputs,
+    entry_key: entry?.key ?? null,
+    outcome: entry?.outcome ?? null,
+    inputs: entry?.inputs ?? null,
+    finished_at: entry?.finished_at ?? null,
+    wall_s: entry?.wall_s ?? null,
+    command: entry?.command ?? null,
+  };
 }
 
 /** The cell's other results (any key, and those a re-measure replaced), oldest first. */
@@ -111,7 +133,9 @@ const order = (row: DatasetRow) => [row.framework, row.target, row.mode, row.pro
 
 /** One dataset per benchmark: its cells (with their history: every stored result of the cell,
  * `entries`), and the Rosetta checks of its frameworks' networks. */
-export function buildDatasets(cells: PlannedCell[], checks: PlannedCheck[], content: Content, entries: CacheEntry[] = []): Dataset[] {
+export function buildDatasets(jobs: PlannedJob[], content: Content, entries: CacheEntry[] = []): Dataset[] {
+  const cells = cellsOf(jobs);
+  const checks = checksOf(jobs);
   const byCell = new Map<string, CacheEntry[]>();
   for (const entry of entries) byCell.set(cellId(entry.cell), [...(byCell.get(cellId(entry.cell)) ?? []), entry]);
   return content.benchmarks.map((benchmark) => ({
@@ -124,7 +148,10 @@ export function buildDatasets(cells: PlannedCell[], checks: PlannedCheck[], cont
         return { ...row, history: historyOf(row, cell, byCell.get(cell.id) ?? []) };
       })
       .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)),
-    equivalence: equivalenceRows(checks, benchmark.id),
+    equivalence: checks
+      .filter((check) => check.cell.benchmark === benchmark.id)
+      .map((check) => checkRow(check, content))
+      .sort((a, b) => a.framework.localeCompare(b.framework)),
   }));
 }
 

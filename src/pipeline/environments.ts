@@ -1,11 +1,12 @@
-// Python environments: one virtual environment per framework environment spec, created on first
-// use under .venvs/ (or $ROSETTA_VENVS), in a folder named by the hash of the spec, so a CI cache
-// keyed by that name stays valid exactly as long as the spec does.
-import { access, rename, rm, writeFile } from 'node:fs/promises';
+// Python environments: one virtual environment per set of requirements, created on first use under
+// .venvs/ (or $ROSETTA_VENVS), in a folder named by the hash of the requirements (their lines, not
+// the file's name), so frameworks that pin the same packages share one environment, and a CI cache
+// keyed by that name stays valid exactly as long as the requirements do. pip's downloads are kept
+// in the same folder (pip-cache/), so a cached folder also spares the downloads of a new one.
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { sha256 } from './key.ts';
-import type { FileHasher } from './key.ts';
 import type { Framework } from './schemas.ts';
 
 /** Installed beside every framework's own requirements (the runners' tests need pytest). */
@@ -17,37 +18,53 @@ export interface Environment {
   dir: string;
 }
 
-export async function environmentDir(root: string, framework: Framework, hash: FileHasher): Promise<string> {
-  const files = [framework.environment.requirements, TEST_REQUIREMENTS];
-  const digest = sha256((await Promise.all(files.map(hash))).join('\n')).slice(0, 16);
-  return join(process.env.ROSETTA_VENVS ?? join(root, '.venvs'), `${framework.id}-${digest}`);
+/** Where the environments live: $ROSETTA_VENVS, or .venvs/ in the project. */
+export const environmentsRoot = (root: string) => process.env.ROSETTA_VENVS ?? join(root, '.venvs');
+
+/** The requirement lines of a file, comments and blank lines left out, sorted: what pip installs. */
+async function requirementLines(root: string, path: string): Promise<string[]> {
+  const text = await readFile(join(root, path), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read the requirements ${path}: ${error.code ?? error.message}`);
+  });
+  return text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean).sort();
+}
+
+export async function environmentDir(root: string, framework: Framework): Promise<string> {
+  const lines = [...new Set([...(await requirementLines(root, framework.environment.requirements)), ...(await requirementLines(root, TEST_REQUIREMENTS))])].sort();
+  return join(environmentsRoot(root), `env-${sha256(lines.join('\n')).slice(0, 16)}`);
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
+/** The environments being made by this process, by folder: frameworks that share one wait for it. */
+const making = new Map<string, Promise<Environment>>();
+
 /**
- * Returns the framework's environment, creating it when missing. It is built in a temporary folder
- * and renamed into place when complete, so an interrupted creation never looks usable and two
- * processes creating it at once do not step on each other. Throws with pip's output on failure.
+ * Returns the framework's environment, creating it when missing (once per process, however many
+ * frameworks share it). It is built in a temporary folder and renamed into place when complete,
+ * so an interrupted creation never looks usable and two processes creating it at once do not step
+ * on each other. Throws with pip's output on failure.
  */
-export async function ensureEnvironment(
-  root: string,
-  framework: Framework,
-  hash: FileHasher,
-  log: (line: string) => void,
-): Promise<Environment> {
-  const dir = await environmentDir(root, framework, hash);
+export async function ensureEnvironment(root: string, framework: Framework, log: (line: string) => void): Promise<Environment> {
+  const dir = await environmentDir(root, framework);
+  if (!making.has(dir)) making.set(dir, createEnvironment(root, framework, dir, log).finally(() => making.delete(dir)));
+  return making.get(dir)!;
+}
+
+async function createEnvironment(root: string, framework: Framework, dir: string, log: (line: string) => void): Promise<Environment> {
   const environment = { python: join(dir, 'bin', 'python'), dir };
   if (await exists(join(dir, COMPLETE))) return environment;
 
-  log(`creating the Python environment for ${framework.id} in ${dir} (first use; this takes a few minutes)`);
+  log(`creating the Python environment of ${framework.environment.requirements} in ${dir} (first use; this takes a few minutes)`);
   const building = `${dir}.${process.pid}.tmp`;
   const python = join(building, 'bin', 'python');
   const basePython = process.env.ROSETTA_PYTHON ?? 'python3';
   try {
     await execa(basePython, ['-m', 'venv', building]);
     await execa(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
-      '-r', join(root, framework.environment.requirements), '-r', join(root, TEST_REQUIREMENTS)], { all: true });
+      '-r', join(root, framework.environment.requirements), '-r', join(root, TEST_REQUIREMENTS)],
+    { all: true, env: { PIP_CACHE_DIR: join(environmentsRoot(root), 'pip-cache') } });
+    await writeFile(join(building, 'requirements.txt'), `${(await requirementLines(root, framework.environment.requirements)).join('\n')}\n`);
     await writeFile(join(building, COMPLETE), `${new Date().toISOString()}\n`);
   } catch (error) {
     await rm(building, { recursive: true, force: true });
@@ -64,6 +81,6 @@ export async function ensureEnvironment(
     await rm(building, { recursive: true, force: true });
     if (!(await exists(join(dir, COMPLETE)))) throw error; // another process finished it first
   });
-  log(`environment for ${framework.id} ready`);
+  log(`environment of ${framework.environment.requirements} ready`);
   return environment;
 }

@@ -3,24 +3,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { DATA_DIR, SHARED_MODULE_DIR, VARIABLE_PREFIXES_FILE } from './files.ts';
 import { PROTOCOL_VERSION, SPEC_VERSION } from './schemas.ts';
 import type { Benchmark, CellId, Framework, KeyInputs, Target } from './schemas.ts';
 
-/**
- * The shared Python module every runner imports; its files are inputs of every cell. It lives in
- * its own folder on PYTHONPATH (runners/lib), so runners/jax or runners/keras can never shadow the
- * framework packages of the same name.
- */
-export const SHARED_MODULE_DIR = 'runners/lib/rosetta';
-/** What runners get as PYTHONPATH, relative to the repository root. */
-export const PYTHON_PATH = 'runners/lib';
-/** Where runners look for the real data sets, relative to the repository root. */
-export const DATA_DIR = 'data';
 /** The seed of the stand-in data, the shuffles and the dropout: an input of every key. */
 export const SEED = 0;
-/** The prefixes of the environment variables that steer the frameworks (threads, backends, devices),
- * shared with the runners' environment capture (runners/lib/rosetta/environment.py). */
-export const VARIABLE_PREFIXES_FILE = 'runners/lib/rosetta/variables.json';
 
 /** Those of `environment`'s variables that steer the frameworks: the build passes them on to the
  * runners, so their values are inputs of the key. */

@@ -2,7 +2,7 @@
 // environment, or behind an argument-array prefix (ssh, srun). Config values are never handed to a
 // local shell; the one string ssh sends to the remote shell is built from single-quoted words.
 import { execa } from 'execa';
-import { PYTHON_PATH } from './key.ts';
+import { PYTHON_PATH } from './files.ts';
 import type { Target } from './schemas.ts';
 
 export interface Launch {
@@ -19,11 +19,11 @@ export function shellQuote(word: string): string {
 }
 
 /**
- * The process that runs `runner` for a cell of `target`. The cell spec goes to the runner's
- * standard input (`--cell -`), so nothing needs copying to a remote machine but the runners.
+ * The process that runs a job on `target`: its Python with `runnerArgs` (job-process.ts's jobArgs).
+ * The cell spec goes to standard input (`--cell -`), so nothing needs copying to a remote machine
+ * but the runners.
  */
-export function launchFor(target: Target, localPython: string | null, root: string, runner: string, variables: Record<string, string>): Launch {
-  const runnerArgs = [runner, '--cell', '-'];
+export function launchFor(target: Target, localPython: string | null, root: string, runnerArgs: string[], variables: Record<string, string>): Launch {
   const env = { ...variables, PYTHONPATH: `${root}/${PYTHON_PATH}` };
   switch (target.launch.kind) {
     case 'local': {

@@ -1,43 +1,41 @@
 // The project as the command-line scripts see it: validated content, the cache and its entries.
-import { join } from 'node:path';
-import { listCellHistory, listEntries, openCache } from './cache.ts';
-import type { Cache, CacheListing } from './cache.ts';
+import { listCellHistory, listStored, projectCache } from './cache.ts';
+import type { CacheProblem, JobCache } from './cache.ts';
 import { loadContent } from './content.ts';
 import type { Content } from './content.ts';
 import { buildDatasets, writeDatasets } from './datasets.ts';
-import { listChecks, openChecks, planChecks } from './equivalence.ts';
 import { UserError } from './errors.ts';
-import { plan } from './matrix.ts';
-import type { Filters } from './matrix.ts';
-import type { CheckEntry, Profile } from './schemas.ts';
+import { plan } from './plan.ts';
+import type { Filters, Stored } from './plan.ts';
+import type { Profile } from './schemas.ts';
 
 export interface Project {
   root: string;
   content: Content;
-  cache: Cache;
-  listing: CacheListing;
-  /** The Rosetta checks' store (cache/equivalence/) and its valid entries. */
-  checks: Cache;
-  checkEntries: CheckEntry[];
+  cache: JobCache;
+  /** The valid records of the cache, of both kinds of job. */
+  stored: Stored;
 }
+
+const warnAbout = (problems: CacheProblem[], warn: (line: string) => void) => {
+  for (const problem of problems) warn(`warning: cache entry ${problem.path} is ${problem.message}`);
+};
 
 export async function openProject(root: string, warn: (line: string) => void): Promise<Project> {
   const content = await loadContent(root);
-  const cache = openCache(join(root, 'cache'));
-  const checks = openChecks(join(root, 'cache'));
-  const [listing, checkListing] = await Promise.all([listEntries(cache), listChecks(checks)]);
-  for (const problem of [...listing.problems, ...checkListing.problems]) warn(`warning: cache entry ${problem.path} is ${problem.message}`);
-  return { root, content, cache, listing, checks, checkEntries: checkListing.entries };
+  const cache = projectCache(root);
+  const { stored, problems } = await listStored(cache);
+  warnAbout(problems, warn);
+  return { root, content, cache, stored };
 }
 
 /** Rewrites the datasets from what the cache holds now, over the whole declared matrix (every
  * target at `profile` when given, else at its own); returns the paths written. */
 export async function refreshDatasets(project: Project, profile?: Profile): Promise<string[]> {
   const { root, content } = project;
-  const [cells, checks, history] = await Promise.all([listEntries(project.cache), listChecks(project.checks), listCellHistory(project.cache)]);
-  const everything = await plan(root, content, cells.entries, { profile });
-  const stored = [...cells.entries, ...history.entries.map((entry) => entry.record)];
-  return writeDatasets(root, buildDatasets(everything, await planChecks(root, content, checks.entries), content, stored));
+  const [{ stored }, history] = await Promise.all([listStored(project.cache), listCellHistory(project.cache.cells)]);
+  const everything = await plan(root, content, stored, { profile });
+  return writeDatasets(root, buildDatasets(everything, content, [...stored.cells, ...history.entries.map((entry) => entry.record)]));
 }
 
 /** Values of a repeatable option, each possibly comma-separated: ["a,b", "c"] -> ["a", "b", "c"]. */

@@ -1,200 +1,231 @@
-// Running one cell: the runner as a child process (argument array, never a shell string), speaking
-// the JSON-lines protocol of runners/README.md on stdout.
-import { execa } from 'execa';
+// The run stage: runs the planned jobs that can be launched from here (cells and checks alike),
+// one process working at a time (timings need the machine to themselves), the cells of one
+// benchmark on one target in interleaved rounds, and stores each outcome as soon as it is known.
+import { storeOutcome } from './cache.ts';
+import type { JobCache } from './cache.ts';
+import type { Content } from './content.ts';
+import { ensureEnvironment } from './environments.ts';
+import type { Environment } from './environments.ts';
+import { Interrupted, jobArgs, jobSpec, startJob } from './job-process.ts';
+import type { JobProcess } from './job-process.ts';
+import { fileHasher } from './key.ts';
+import { launchFor, syncRunners } from './launch.ts';
 import type { Launch } from './launch.ts';
-import { z } from 'zod';
-import { PROTOCOL_VERSION, ProgressEventSchema, RunnerResultSchema, TurnEventSchema } from './schemas.ts';
-import type { CellSpec, ProgressEvent, RunnerResult, RunStatus } from './schemas.ts';
+import { classify } from './outcome.ts';
+import type { CellOutcome, CheckOutcome } from './outcome.ts';
+import { jobLabel } from './plan.ts';
+import type { PlannedJob } from './plan.ts';
+import type { Reporter } from './progress.ts';
+import { formatSeconds } from './progress.ts';
+import type { Framework, Target } from './schemas.ts';
 
-/** A runner exits with this code when its framework cannot be imported. */
-export const EXIT_UNAVAILABLE = 3;
-const STDERR_TAIL_LINES = 30;
-const KILL_GRACE_MS = 5_000;
-
-export interface RunRequest {
+export interface RunOptions {
   root: string;
-  launch: Launch;
-  spec: CellSpec;
-  timeoutS: number;
-  onProgress?: (event: ProgressEvent) => void;
+  content: Content;
+  cache: JobCache;
+  reporter: Reporter;
+  /** Stop at the first job that is not ok (for a check: that did not pass). */
+  strict: boolean;
   signal?: AbortSignal;
 }
 
-export interface RunOutcome {
-  status: RunStatus;
-  result: RunnerResult | null;
-  error: { message: string; exit_code: number | null; stderr_tail: string[] } | null;
-  started_at: string;
-  finished_at: string;
-  wall_s: number;
-  command: string[];
+export type JobOutcome = CellOutcome | CheckOutcome;
+
+export interface Executed {
+  job: PlannedJob;
+  outcome: JobOutcome;
 }
 
-export class Interrupted extends Error {}
-
-/**
- * What went wrong with a process that ended this way (a runner, or the Rosetta check), or null
- * when it exited 0: `what` names it in the message, `expected` what it should have printed.
- */
-export function exitProblem(
-  done: { timedOut: boolean; exitCode?: number; signal?: string },
-  stderrTail: string[],
-  { what, expected, timeoutS }: { what: string; expected: string; timeoutS: number },
-): { status: RunStatus; message: string } | null {
-  if (done.timedOut) return { status: 'timeout', message: `no ${expected} within the ${timeoutS} s timeout; the ${what} was stopped` };
-  if (done.exitCode === EXIT_UNAVAILABLE) return { status: 'unavailable', message: stderrTail.at(-1) ?? 'the framework could not be imported' };
-  if (done.exitCode === 0) return null;
-  const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${done.exitCode}`;
-  return { status: 'failed', message: `the ${what} ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}` };
+export interface RunSummary {
+  executed: Executed[];
+  interrupted: boolean;
+  stoppedEarly: boolean;
 }
 
-type Line =
-  | { kind: 'progress'; event: ProgressEvent }
-  | { kind: 'result'; result: RunnerResult }
-  | { kind: 'turn'; repeat: number }
-  | { kind: 'bad'; why: string };
+/** Whether an outcome is a success: an ok cell, or an ok check whose network passed. */
+export const succeeded = ({ job, outcome }: Executed) =>
+  outcome.status === 'ok' && (job.kind === 'cell' || (outcome as CheckOutcome).result?.passed === true);
 
-export function parseLine(line: string): Line {
-  const shown = line.length > 200 ? `${line.slice(0, 200)}...` : line;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    return { kind: 'bad', why: `a line on stdout is not JSON: ${shown}` };
-  }
-  const event = (raw as { event?: unknown; protocol?: unknown } | null) ?? {};
-  if (event.protocol !== PROTOCOL_VERSION) return { kind: 'bad', why: `a line does not speak protocol ${PROTOCOL_VERSION}: ${shown}` };
-  const schemas = { result: RunnerResultSchema, progress: ProgressEventSchema, turn: TurnEventSchema } as const;
-  const schema = typeof event.event === 'string' && Object.hasOwn(schemas, event.event) ? schemas[event.event as keyof typeof schemas] : null;
-  if (!schema) return { kind: 'bad', why: `unknown event ${JSON.stringify(event.event)}` };
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) return { kind: 'bad', why: `invalid ${String(event.event)} event:\n${z.prettifyError(parsed.error)}` };
-  if (event.event === 'result') return { kind: 'result', result: parsed.data as RunnerResult };
-  if (event.event === 'turn') return { kind: 'turn', repeat: (parsed.data as { repeat: number }).repeat };
-  return { kind: 'progress', event: parsed.data as ProgressEvent };
-}
-
-/** A started runner: its turns (interleaved cells), then its outcome. */
-export interface RunnerProcess {
-  /** Resolves true when the runner waits for its next repeat's turn, false once it has ended. */
-  ready(): Promise<boolean>;
-  /** Gives the waiting runner its turn: it runs its next repeat. */
-  go(): void;
-  /** The outcome, once the process has ended; throws Interrupted when the signal stopped it. */
-  outcome: Promise<RunOutcome>;
-}
-
-/**
- * Starts a cell's runner. The cell spec is the first line of its standard input, which stays open
- * for the `go` of each turn when the cell is interleaved. The timeout counts only the time the
- * runner works, not the time it waits for its turn.
- */
-export function startCell(request: RunRequest): RunnerProcess {
-  const { root, spec, launch } = request;
-  const started = new Date();
-  const child = execa(launch.file, launch.args, {
-    cwd: root,
-    env: { ...launch.env, PYTHONUNBUFFERED: '1' },
-    stdin: 'pipe',
-    lines: true,
-    reject: false,
-    forceKillAfterDelay: KILL_GRACE_MS,
-    cancelSignal: request.signal,
-    maxBuffer: { stdout: 10_000_000, stderr: 10_000_000 },
-  });
-  child.stdin.on('error', () => {}); // a runner that died before reading its input: its exit says why
-  child.stdin.write(`${JSON.stringify(spec)}\n`);
-  if (!spec.interleaved) child.stdin.end();
-
-  // The timeout's clock runs while the runner works and stops while it waits for its turn.
-  let budgetMs = request.timeoutS * 1000;
-  let workingSince = Date.now();
-  let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
-  const startClock = () => {
-    workingSince = Date.now();
-    timer = setTimeout(() => {
-      timedOut = true;
-      child.kill();
-    }, Math.max(0, budgetMs));
-  };
-  const stopClock = () => {
-    clearTimeout(timer);
-    budgetMs -= Date.now() - workingSince;
-  };
-  startClock();
-
-  let waiting = false;
-  let ended = false;
-  let wake: ((ready: boolean) => void) | null = null;
-  const notify = (ready: boolean) => {
-    wake?.(ready);
-    wake = null;
-  };
-
-  const results: RunnerResult[] = [];
-  let bad: string | null = null;
-  const outcome = (async (): Promise<RunOutcome> => {
-    try {
-      for await (const line of child.iterable({ from: 'stdout' })) {
-        if (!line.trim()) continue;
-        const parsed = parseLine(line);
-        if (parsed.kind === 'bad') bad ??= parsed.why;
-        else if (parsed.kind === 'result') results.push(parsed.result);
-        else if (parsed.kind === 'turn') {
-          stopClock();
-          waiting = true;
-          notify(true);
-        } else request.onProgress?.(parsed.event);
-      }
-    } catch {
-      // The child failed or was stopped; its outcome below says how.
-    }
-    const done = await child;
-    clearTimeout(timer);
-    ended = true;
-    notify(false);
-    if (request.signal?.aborted) throw new Interrupted(`${spec.benchmark}/${spec.framework} was interrupted`);
-
-    const finished = new Date();
-    const stderrTail = (done.stderr as unknown as string[]).slice(-STDERR_TAIL_LINES);
-    const exitCode = done.exitCode ?? null;
-    const result = (status: RunStatus, message: string | null): RunOutcome => ({
-      status,
-      result: status === 'ok' ? results[0] : null,
-      error: message === null ? null : { message, exit_code: exitCode, stderr_tail: stderrTail },
-      started_at: started.toISOString(),
-      finished_at: finished.toISOString(),
-      wall_s: (finished.getTime() - started.getTime()) / 1000,
-      command: launch.display,
-    });
-
-    const problem = exitProblem({ ...done, timedOut }, stderrTail, { what: 'runner', expected: 'result', timeoutS: request.timeoutS });
-    if (problem) return result(problem.status, problem.message);
-    if (bad) return result('invalid-output', bad);
-    if (results.length === 0) return result('invalid-output', 'the runner exited without a result event');
-    if (results.length > 1) return result('invalid-output', `the runner printed ${results.length} result events; exactly one is allowed`);
-    if (spec.mode === 'fp32' && results[0].environment.tf32 === true)
-      return result('failed', 'TF32 was on in fp32 mode: the result is not a true fp32 measurement');
-    return result('ok', null);
-  })();
-  outcome.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection meanwhile
-
+function environmentFailure(error: Error): JobOutcome {
+  const now = new Date().toISOString();
+  const lines = error.message.split('\n');
   return {
-    ready: () => (waiting ? Promise.resolve(true) : ended ? Promise.resolve(false) : new Promise((resolve) => (wake = resolve))),
-    go() {
-      if (!waiting) return;
-      waiting = false;
-      startClock();
-      child.stdin.write('go\n');
-    },
-    outcome,
+    status: 'unavailable',
+    result: null,
+    error: { message: lines[0], exit_code: null, stderr_tail: lines.slice(1) },
+    started_at: now,
+    finished_at: now,
+    wall_s: 0,
+    command: [],
   };
 }
 
-/** Runs a cell from start to end, giving it every turn at once. */
-export async function runCell(request: RunRequest): Promise<RunOutcome> {
-  const runner = startCell(request);
-  while (await runner.ready()) runner.go();
-  return runner.outcome;
+/** One line for the progress log: the result's figure, or what went wrong. */
+export function describeOutcome(executed: Executed): string {
+  const { job, outcome } = executed;
+  if (outcome.status !== 'ok') return `${outcome.status}: ${outcome.error?.message ?? ''}`;
+  if (job.kind === 'cell') {
+    const metric = (outcome as CellOutcome).result!.metric;
+    return `ok: ${metric.name} median ${metric.median.toPrecision(4)} ${metric.unit} (${formatSeconds(outcome.wall_s)} wall)`;
+  }
+  const o = (outcome as CheckOutcome).result!;
+  const diff = o.relative_diff === null ? 'not finite' : o.relative_diff.toExponential(1);
+  return `${o.passed ? 'pass' : 'FAIL'}: max |diff| / scale ${diff} (tolerance ${o.tolerance}), ${o.param_count} parameters (${formatSeconds(outcome.wall_s)})`;
+}
+
+/** At most this many runner processes wait at once in one interleaved group (memory). */
+export const MAX_INTERLEAVED = 12;
+
+/**
+ * The jobs that run in rounds together: the cells of one benchmark on one target whose launcher
+ * the build drives (local, ssh), at most MAX_INTERLEAVED at a time. A check runs alone (it is not
+ * timed), as does a slurm cell: a waiting job would hold its allocation while the others queue.
+ */
+export function interleavedGroups(jobs: PlannedJob[], content: Content): PlannedJob[][] {
+  const groups = new Map<string, PlannedJob[]>();
+  for (const job of jobs) {
+    const target = content.targets.find((t) => t.id === job.cell.target)!;
+    const together = job.kind === 'cell' && (target.launch.kind === 'local' || target.launch.kind === 'ssh');
+    const name = together ? `${job.cell.benchmark}/${job.cell.target}` : `${job.kind} ${job.id}`;
+    groups.set(name, [...(groups.get(name) ?? []), job]);
+  }
+  return [...groups.values()].flatMap((group) =>
+    Array.from({ length: Math.ceil(group.length / MAX_INTERLEAVED) }, (_, i) => group.slice(i * MAX_INTERLEAVED, (i + 1) * MAX_INTERLEAVED)),
+  );
+}
+
+/**
+ * Runs the jobs group by group (interleavedGroups, runInRounds), storing each outcome in the cache
+ * as soon as it is known. Environments are made and runners synced before a group starts.
+ */
+export async function runJobs(jobs: PlannedJob[], options: RunOptions): Promise<RunSummary> {
+  const { root, content, cache, reporter } = options;
+  const hash = fileHasher(root);
+  const environments = new Map<string, Promise<Environment>>();
+  const environmentOf = (framework: Framework) => {
+    let environment = environments.get(framework.id);
+    if (!environment) {
+      environment = ensureEnvironment(root, framework, reporter.log);
+      environments.set(framework.id, environment);
+    }
+    return environment;
+  };
+  const synced = new Map<string, Promise<void>>();
+  const syncOnce = (target: Target) => {
+    if (!synced.has(target.id)) synced.set(target.id, syncRunners(target, root));
+    return synced.get(target.id)!;
+  };
+
+  const summary: RunSummary = { executed: [], interrupted: false, stoppedEarly: false };
+  let done = 0;
+  const store = async (job: PlannedJob, outcome: JobOutcome) => {
+    const stored = await storeOutcome(cache, job, outcome);
+    const note = stored ? '' : ' (an earlier ok result of the same inputs is kept)';
+    const executed = { job, outcome };
+    reporter.log(`[${++done}/${jobs.length}] ${jobLabel(job)}: ${describeOutcome(executed)}${note}`);
+    summary.executed.push(executed);
+    if (options.strict && !succeeded(executed)) summary.stoppedEarly = true;
+  };
+
+  for (const group of interleavedGroups(jobs, content)) {
+    if (summary.stoppedEarly) break;
+    // Everything that may take long and is not measured happens before any process starts.
+    const launches: Launched[] = [];
+    for (const job of group) {
+      const framework = content.frameworks.find((f) => f.id === job.cell.framework)!;
+      const target = content.targets.find((t) => t.id === job.cell.target)!;
+      try {
+        const python = target.launch.kind === 'local' ? (await environmentOf(framework)).python : null;
+        await syncOnce(target);
+        launches.push({ job, launch: launchFor(target, python, root, jobArgs(job), job.inputs!.environment.variables) });
+      } catch (error) {
+        if (options.signal?.aborted) break;
+        await store(job, environmentFailure(error as Error));
+      }
+    }
+    const unfinished = await runInRounds(launches, {
+      root,
+      content,
+      reporter,
+      signal: options.signal,
+      position: () => [done + 1, jobs.length],
+      onOutcome: async (job, outcome) => {
+        await store(job, outcome);
+        return summary.stoppedEarly;
+      },
+    });
+    if (options.signal?.aborted) {
+      for (const job of unfinished) reporter.log(`${jobLabel(job)}: interrupted; nothing stored for it`);
+      summary.interrupted = true;
+      break;
+    }
+  }
+  return summary;
+}
+
+export interface Launched {
+  job: PlannedJob;
+  launch: Launch;
+}
+
+export interface RoundsOptions {
+  root: string;
+  content: Content;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  /** The progress line's [index, total]. */
+  position: () => [number, number];
+  /** Hears each classified outcome as soon as its process ends; returns true to stop the others. */
+  onOutcome: (job: PlannedJob, outcome: JobOutcome) => Promise<boolean>;
+}
+
+/**
+ * Runs one group of jobs. Alone, a job runs from start to end. Together, cells run in interleaved
+ * rounds (as asv does): each runner is started and warmed up in turn and then waits; round r gives
+ * every cell its r-th repeat, one process working at a time, so a change of machine load during
+ * the group hits every framework and mode alike. Returns the jobs that did not finish (stopped).
+ */
+export async function runInRounds(group: Launched[], options: RoundsOptions): Promise<PlannedJob[]> {
+  const { root, content, reporter } = options;
+  const interleaved = group.length > 1;
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  type Running = { job: PlannedJob; process: JobProcess };
+  const running: Running[] = [];
+  const finish = async (entry: Running) => {
+    running.splice(running.indexOf(entry), 1);
+    try {
+      if (await options.onOutcome(entry.job, classify(entry.job, await entry.process.outcome))) stop.abort();
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      running.push(entry); // stopped before it finished
+    }
+  };
+  const turn = async (entry: Running, label: string) => {
+    reporter.cellStarted(label, ...options.position());
+    const waiting = await entry.process.ready();
+    reporter.cellFinished();
+    if (!waiting) await finish(entry);
+  };
+
+  try {
+    for (const { job, launch } of group) {
+      if (signal.aborted) break;
+      const spec = jobSpec(job, content, interleaved);
+      const entry = { job, process: startJob({ root, launch, kind: job.kind, spec, timeoutS: job.timeoutS, onProgress: reporter.progress, signal }) };
+      running.push(entry);
+      await turn(entry, interleaved ? `${jobLabel(job)} (start and warm-up)` : jobLabel(job));
+    }
+    for (let round = 1; running.length && !signal.aborted; round++) {
+      for (const entry of [...running]) {
+        if (signal.aborted) break;
+        entry.process.go();
+        await turn(entry, `round ${round}: ${jobLabel(entry.job)}`);
+      }
+    }
+  } finally {
+    stop.abort(); // processes still waiting (interrupted, or stopped early) are stopped
+    await Promise.allSettled(running.map((entry) => entry.process.outcome));
+  }
+  return running.map((entry) => entry.job);
 }

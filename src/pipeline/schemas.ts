@@ -244,6 +244,9 @@ export const EquivalenceOutcomeSchema = z.strictObject({
   versions: z.record(z.string(), z.string()),
 });
 
+// What the check prints: its outcome as the protocol's result event.
+export const CheckResultSchema = EquivalenceOutcomeSchema.extend({ protocol: z.literal(PROTOCOL_VERSION), event: z.literal('result') });
+
 export const CheckIdSchema = z.strictObject({ benchmark: id, framework: id });
 
 // One stored check, cache/equivalence/<benchmark>/<framework>.<key>.json. Its key inputs are those
@@ -315,29 +318,48 @@ export const DatasetSchema = z.strictObject({
   equivalence: z.array(EquivalenceRowSchema).default([]),
 });
 
-// The cells of one target to run elsewhere (scripts/plan.ts writes it, scripts/execute-plan.py runs it).
+// What a job's process did, unclassified: how it ended and what it printed. The build's own run
+// and the offline executor both record this; outcome.ts alone turns it into a status and a result.
+export const RawOutcomeSchema = z.strictObject({
+  exit_code: z.int().nullable(),
+  signal: z.string().nullable(),
+  timed_out: z.boolean(),
+  // Every line the process printed on stdout (the protocol's events).
+  stdout: z.array(z.string()),
+  stderr_tail: z.array(z.string()),
+  started_at: z.iso.datetime(),
+  finished_at: z.iso.datetime(),
+  wall_s: z.number().nonnegative(),
+  command: z.array(z.string()),
+});
+
+// The cells of one target to run elsewhere (scripts/plan.ts writes it, scripts/execute-plan.py runs
+// it): `args` after the target's Python, the spec on the process's standard input.
 export const PlanCellSchema = z.strictObject({
   id: z.string(),
   key: z.string(),
   cell: CellIdSchema,
   inputs: KeyInputsSchema,
-  runner: z.string(),
+  args: z.array(z.string()),
   timeout_s: z.number().positive(),
   spec: CellSpecSchema,
   variables: z.record(z.string(), z.string()),
 });
 
 export const PlanFileSchema = z.strictObject({
-  plan_version: z.literal(1),
+  plan_version: z.literal(2),
   created_at: z.iso.datetime(),
   target: id,
   cells: z.array(PlanCellSchema),
 });
 
-// What the executor brings back: one cache entry per cell it ran, whatever its outcome. Entries
-// are validated one by one on ingest, so one bad entry does not lose the others.
+// What the executor brings back: for each cell it ran, its id, key and inputs and the raw outcome of its
+// process, classified at ingest by the build's own code. Entries are read one by one, so one bad
+// entry does not lose the others.
+export const BundleEntrySchema = z.strictObject({ id: z.string(), key: z.string(), inputs: KeyInputsSchema, raw: RawOutcomeSchema });
+
 export const BundleSchema = z.strictObject({
-  bundle_version: z.literal(1),
+  bundle_version: z.literal(2),
   target: id,
   plan_created_at: z.string(),
   entries: z.array(z.unknown()),
@@ -357,6 +379,9 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
 export type EquivalenceOutcome = z.infer<typeof EquivalenceOutcomeSchema>;
 export type CheckId = z.infer<typeof CheckIdSchema>;
+export type CheckResult = z.infer<typeof CheckResultSchema>;
+export type RawOutcome = z.infer<typeof RawOutcomeSchema>;
+export type BundleEntry = z.infer<typeof BundleEntrySchema>;
 export type CheckEntry = z.infer<typeof CheckEntrySchema>;
 export type EquivalenceRow = z.infer<typeof EquivalenceRowSchema>;
 export type CellStatus = z.infer<typeof CellStatusSchema>;

@@ -1,12 +1,16 @@
 // The statistics the pipeline judges results with: medians and spreads (noise flags), and the
 // comparison of two sets of samples (the results diff). Pure functions, deterministic.
 
+/** The one median of the project (pipeline, report, bench). */
 export function median(values: number[]): number {
   if (values.length === 0) throw new Error('the median of no values');
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
+
+/** The median, or null when there are no values (a figure the report shows as missing). */
+export const medianOrNull = (values: number[]): number | null => (values.length ? median(values) : null);
 
 /** (max - min) / median: how far apart a set of measurements of one thing lie. */
 export function spread(values: number[]): number {

@@ -13,7 +13,8 @@ import { machineKey, machineLabel, machineLabels } from './machines.ts';
 import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
-import { checksumDeviation, median } from './ratios.ts';
+import { medianOrNull } from '../pipeline/stats.ts';
+import { checksumDeviation } from './ratios.ts';
 import type { DatasetRow } from '../pipeline/schemas.ts';
 
 export interface Chart {
@@ -169,7 +170,7 @@ export function parityChart(report: Report, benchmark: string): Chart {
     const references = new Map<string, number | null>();
     for (const profile of new Set(all.map(({ group }) => group.profile))) {
       const fp32 = all.filter(({ group }) => group.profile === profile && group.mode === 'fp32').flatMap(({ rows }) => rows.map((row) => row.result.checksum));
-      references.set(profile, median(fp32.filter((value): value is number => value !== null)));
+      references.set(profile, medianOrNull(fp32.filter((value): value is number => value !== null)));
     }
     const points = all.flatMap(({ group, rows }) =>
       rows.flatMap((row) => {

@@ -2,6 +2,7 @@
 // so the same datasets always render the same pages.
 import { homedir, tmpdir } from 'node:os';
 import type { CellStatus } from '../pipeline/schemas.ts';
+import { shellQuote } from '../pipeline/launch.ts';
 
 const significant = (digits: number) => new Intl.NumberFormat('en-US', { maximumSignificantDigits: digits });
 const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -61,7 +62,7 @@ export const STATUS_LABELS: Record<CellStatus, string> = {
 
 /** A command as one line a reader can paste into a POSIX shell. */
 export function shellLine(args: string[]): string {
-  return args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
+  return args.map(shellQuote).join(' ');
 }
 
 /**

@@ -6,7 +6,7 @@
 import { byDeclaration, shownRows } from './model.ts';
 import type { Report } from './model.ts';
 import { formatCount, formatDateRange, formatNumber } from './format.ts';
-import { median } from './ratios.ts';
+import { medianOrNull } from '../pipeline/stats.ts';
 import type { DatasetRow, Machine } from '../pipeline/schemas.ts';
 
 /** The machine key of results stored before machines were recorded. */
@@ -122,8 +122,8 @@ export function benchmarkMachines(report: Report, benchmark: string): MachineUse
       cells: mine.length,
       first: times[0] ?? null,
       last: times.at(-1) ?? null,
-      cpuGflops: median(readings.map((reading) => reading.cpu_gflops)),
-      gpuGflops: median(readings.flatMap((reading) => (reading.gpu_gflops === null ? [] : [reading.gpu_gflops]))),
+      cpuGflops: medianOrNull(readings.map((reading) => reading.cpu_gflops)),
+      gpuGflops: medianOrNull(readings.flatMap((reading) => (reading.gpu_gflops === null ? [] : [reading.gpu_gflops]))),
     };
   });
 }

@@ -2,6 +2,7 @@
 // final accuracies across frameworks within a stated band) and forward-pass equivalence against
 // the NumPy reference (what each fp32 result recorded).
 import type { Dataset, DatasetRow } from '../pipeline/schemas.ts';
+import { median } from '../pipeline/stats.ts';
 
 /** Largest allowed spread (max - min) of the frameworks' median test accuracies, absolute. */
 export const PARITY_BAND = 0.05;
@@ -16,11 +17,6 @@ export interface ParityCheck {
   passed: boolean;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 function medianAccuracy(row: DatasetRow): number | null {
   const values = row.result?.accuracies ?? (row.result?.accuracy == null ? null : [row.result.accuracy]);

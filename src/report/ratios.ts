@@ -45,13 +45,6 @@ export function fractionOfPeak(itemsPerSecond: number, benchmark: Benchmark, tar
   return { precision, achieved, peak, fraction: achieved / peak };
 }
 
-export function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /** How far a feature checksum is from the reference, relative to the reference's size. */
 export function checksumDeviation(checksum: number, reference: number): number {
   return reference === 0 ? checksum : (checksum - reference) / Math.abs(reference);

@@ -89,11 +89,11 @@ describe('npm run build, end to end', () => {
         forceKillAfterDelay: false,
       });
       for await (const line of child.iterable({ from: 'all' })) {
-        if (/^\[1\/3\] .*: ok/.test(line)) child.kill('SIGINT');
+        if (/^\[1\/6\] .*: ok/.test(line)) child.kill('SIGINT');
       }
       const done = await child;
       expect(done.exitCode, done.all).toBe(130);
-      expect(done.all).toMatch(/SIGINT: stopping the running cell/);
+      expect(done.all).toMatch(/SIGINT: stopping the running job/);
       const files = await readdir(join(other.root, 'cache'), { recursive: true });
       expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
       expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -170,4 +170,24 @@ describe('npm run build, end to end', () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.all).toMatch(/unknown framework caffe3; declared: .*pytorch/);
   });
+
+  test('--strict stops at the first job that fails and exits 1; without it the build runs every job and exits 0', async () => {
+    const path = join(project.root, 'runners/pytorch/gru_imdb.py');
+    const source = await readFile(path, 'utf8');
+    const [first, ...rest] = source.split('\n');
+    await writeFile(path, [first, 'raise SystemExit("broken on purpose")', ...rest].join('\n'));
+    try {
+      const strict = await build('--benchmark', 'gru-imdb', '--strict', '--no-render');
+      expect(strict.exitCode, strict.all).toBe(1);
+      expect(strict.all).toMatch(/\[1\/2\] gru-imdb\/pytorch\/cpu\/fp32\/smoke: failed: the runner exited with code 1: broken on purpose/);
+      expect(strict.all).not.toMatch(/\[2\/2\]/);
+      const lenient = await build('--benchmark', 'gru-imdb', '--no-render');
+      expect(lenient.exitCode, lenient.all).toBe(0);
+      expect(lenient.all).toMatch(/\[2\/2\] check gru-imdb\/pytorch: failed: the check exited with code 1/);
+      expect(lenient.all).toMatch(/1 cell\(s\) did not succeed/);
+      expect(lenient.all).toMatch(/1 Rosetta check\(s\) did not pass/);
+    } finally {
+      await writeFile(path, source);
+    }
+  }, 900_000);
 });

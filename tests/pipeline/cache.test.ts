@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { entryName, historyOf, isProblem, listEntries, openCache, readEntry, writeEntry, writeFileAtomic } from '../../src/pipeline/cache.ts';
+import { entryName, historyOf, isProblem, listEntries, openCache, readEntry, writeEntry } from '../../src/pipeline/cache.ts';
+import { writeFileAtomic } from '../../src/pipeline/files.ts';
 import type { Cache } from '../../src/pipeline/cache.ts';
 import { CELL, cacheEntry, failedEntry } from './fixtures.ts';
 

@@ -1,8 +1,60 @@
-// The dataset rows' noise flags: a cell is noisy when its calibration moved or its repeats spread.
+// The dataset rows: what a reader sees of each planned cell (ok, stale, failed, not measured,
+// unsupported, unavailable), and the noise flags: a cell is noisy when its calibration moved or its
+// repeats spread.
 import { describe, expect, test } from 'vitest';
-import { CALIBRATION_DRIFT_LIMIT, calibrationDrift, noiseOf, REPEAT_SPREAD_LIMIT } from '../../src/pipeline/datasets.ts';
+import { loadContent } from '../../src/pipeline/content.ts';
+import { CALIBRATION_DRIFT_LIMIT, calibrationDrift, datasetRow, noiseOf, REPEAT_SPREAD_LIMIT } from '../../src/pipeline/datasets.ts';
+import type { PlannedCell } from '../../src/pipeline/plan.ts';
 import type { RunnerResult } from '../../src/pipeline/schemas.ts';
-import { runnerResult } from './fixtures.ts';
+import { CELL, cacheEntry, failedEntry, runnerResult } from './fixtures.ts';
+import { ROOT } from './project.ts';
+
+const content = await loadContent(ROOT);
+const KEY = 'd'.repeat(64);
+const planned = (overrides: Partial<PlannedCell>): PlannedCell => ({
+  kind: 'cell', id: 'cnn-cifar10/pytorch/cpu/fp32/smoke', cell: CELL, status: 'missing', reason: null, key: KEY, inputs: cacheEntry().inputs,
+  runner: 'runners/pytorch/cnn_cifar10.py', timeoutS: 300, runnable: true, current: null, previous: null, changed: [], ...overrides,
+});
+
+describe('dataset rows', () => {
+  test('a cached cell is ok with its result (protocol fields left out), its entry and its noise', () => {
+    const entry = cacheEntry({ key: KEY });
+    const row = datasetRow(planned({ status: 'cached', current: entry }), content);
+    expect(row).toMatchObject({ status: 'ok', key: KEY, entry_key: KEY, reason: null, wall_s: 2, stale_inputs: [], stderr_tail: [] });
+    expect(row.result).not.toHaveProperty('event');
+    expect(row.result?.metric.median).toBe(1.5);
+    expect(row.noisy).toEqual(['no calibration was recorded: whether the machine was steady is unknown']);
+  });
+
+  test('a cell whose inputs changed since its ok result is stale: the old numbers, the inputs that changed', () => {
+    const old = cacheEntry();
+    const row = datasetRow(planned({ previous: old, changed: ['files.runners/pytorch/cnn_cifar10.py'] }), content);
+    expect(row).toMatchObject({
+      status: 'stale', key: KEY, entry_key: old.key, stale_inputs: ['files.runners/pytorch/cnn_cifar10.py'],
+      reason: 'inputs changed since it ran: files.runners/pytorch/cnn_cifar10.py',
+    });
+    expect(row.result?.metric.median).toBe(1.5);
+  });
+
+  test('a failed run of the current inputs is shown as failed with its reason and stderr, even with an older ok result', () => {
+    const row = datasetRow(planned({ current: failedEntry({ key: KEY }), previous: cacheEntry(), changed: ['params.epochs'] }), content);
+    expect(row).toMatchObject({ status: 'failed', reason: 'the runner exited with code 1', stderr_tail: ['RuntimeError: boom'], result: null, stale_inputs: [] });
+  });
+
+  test('a failed result under older inputs is not shown: the cell is not measured yet, and says how to measure it', () => {
+    const row = datasetRow(planned({ previous: failedEntry(), changed: ['params.epochs'] }), content);
+    expect(row).toMatchObject({ status: 'not-measured', reason: 'not run yet: `npm run build` runs it', entry_key: null });
+    const gpu = datasetRow(planned({ cell: { ...CELL, target: 'h100' }, runnable: false }), content);
+    expect(gpu.reason).toMatch(/^not measured yet: needs the .*H100.* \(see the GPU flow in the README\)$/);
+  });
+
+  test('unsupported and unavailable cells keep their reason and no numbers', () => {
+    for (const status of ['unsupported', 'unavailable'] as const) {
+      const row = datasetRow(planned({ status, reason: `why ${status}`, key: null, inputs: null, runner: null }), content);
+      expect(row).toMatchObject({ status, reason: `why ${status}`, key: null, entry_key: null, result: null, noisy: [] });
+    }
+  });
+});
 
 function measured(samples: number[], cpuGflops: number[], gpuGflops: (number | null)[] = cpuGflops.map(() => null)): RunnerResult {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
 import { canonicalJson, cellKey, diffInputs, SEED, steeringVariables } from '../../src/pipeline/key.ts';
-import { plan } from '../../src/pipeline/matrix.ts';
+import { cellsOf, plan } from '../../src/pipeline/plan.ts';
 import { copyProject } from './project.ts';
 import type { Project } from './project.ts';
 
@@ -15,7 +15,7 @@ afterEach(() => project.remove());
 
 /** cell id -> key, for every cell that has a key. */
 async function keys(): Promise<Map<string, string>> {
-  const cells = await plan(project.root, await loadContent(project.root), []);
+  const cells = cellsOf(await plan(project.root, await loadContent(project.root), { cells: [], checks: [] }));
   return new Map(cells.filter((c) => c.key).map((c) => [c.id, c.key!]));
 }
 
@@ -40,7 +40,7 @@ describe('cell key', () => {
   });
 
   test('changes with the spec version and the protocol version', async () => {
-    const cells = await plan(project.root, await loadContent(project.root), []);
+    const cells = cellsOf(await plan(project.root, await loadContent(project.root), { cells: [], checks: [] }));
     const inputs = cells.find((c) => c.inputs)!.inputs!;
     expect(cellKey({ ...inputs, spec_version: inputs.spec_version + 1 })).not.toBe(cellKey(inputs));
     expect(cellKey({ ...inputs, protocol: inputs.protocol + 1 })).not.toBe(cellKey(inputs));
@@ -114,14 +114,14 @@ describe('what a key covers besides files', () => {
   });
 
   test('the seed is an input of every key, the absolute path of the checkout of none', async () => {
-    const cells = await plan(project.root, await loadContent(project.root), []);
+    const cells = cellsOf(await plan(project.root, await loadContent(project.root), { cells: [], checks: [] }));
     const inputs = cells.find((c) => c.inputs)!.inputs!;
     expect(inputs.seed).toBe(SEED);
     expect(cellKey({ ...inputs, seed: SEED + 1 })).not.toBe(cellKey(inputs));
     expect(canonicalJson(inputs)).not.toContain(project.root);
     const elsewhere = await copyProject();
     try {
-      const there = await plan(elsewhere.root, await loadContent(elsewhere.root), []);
+      const there = cellsOf(await plan(elsewhere.root, await loadContent(elsewhere.root), { cells: [], checks: [] }));
       expect(there.map((c) => c.key)).toEqual(cells.map((c) => c.key));
     } finally {
       await elsewhere.remove();

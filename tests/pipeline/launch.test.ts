@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openCache } from '../../src/pipeline/cache.ts';
+import { openJobCache } from '../../src/pipeline/cache.ts';
 import { loadContent } from '../../src/pipeline/content.ts';
 import { ensureEnvironment } from '../../src/pipeline/environments.ts';
-import { executeCells } from '../../src/pipeline/execute.ts';
-import { fileHasher } from '../../src/pipeline/key.ts';
 import { launchFor, shellQuote } from '../../src/pipeline/launch.ts';
-import { plan } from '../../src/pipeline/matrix.ts';
+import { cellsOf, plan } from '../../src/pipeline/plan.ts';
+import { runJobs } from '../../src/pipeline/run.ts';
 import type { Target } from '../../src/pipeline/schemas.ts';
 import { ROOT } from './project.ts';
 import { silentReporter } from './silent.ts';
@@ -40,7 +39,7 @@ async function freePort(): Promise<number> {
 describe('slurm launcher', () => {
   test('runs the runner behind the configured srun prefix, the spec on stdin', () => {
     const target = cpuTarget({ kind: 'slurm', argv: ['srun', '--gres=gpu:1', '--partition', 'gpu', '--time=00:20:00'], python: 'python3' });
-    const launch = launchFor(target, null, '/project', 'runners/pytorch/cnn_cifar10.py', { KERAS_BACKEND: 'jax' });
+    const launch = launchFor(target, null, '/project', ['runners/pytorch/cnn_cifar10.py', '--cell', '-'], { KERAS_BACKEND: 'jax' });
     expect([launch.file, ...launch.args]).toEqual([
       'srun', '--gres=gpu:1', '--partition', 'gpu', '--time=00:20:00', 'python3', 'runners/pytorch/cnn_cifar10.py', '--cell', '-',
     ]);
@@ -81,7 +80,7 @@ describe('ssh launcher against a local sshd', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const pytorch = (await loadContent(ROOT)).frameworks.find((f) => f.id === 'pytorch')!;
-    python = (await ensureEnvironment(ROOT, pytorch, fileHasher(ROOT), () => {})).python;
+    python = (await ensureEnvironment(ROOT, pytorch, () => {})).python;
     // A remote folder whose name needs quoting: config values never reach a shell unquoted.
     target = cpuTarget({ kind: 'ssh', argv: ssh, remote_dir: join(dir, "remote dir's"), python });
   }, 900_000);
@@ -94,12 +93,12 @@ describe('ssh launcher against a local sshd', () => {
   test('syncs the runners and runs a smoke cell over ssh with the same protocol', async () => {
     const content = await loadContent(ROOT);
     content.targets.push(target);
-    const cells = (await plan(ROOT, content, [], { targets: ['remote'], frameworks: ['pytorch'], benchmarks: ['cnn-cifar10'], modes: ['fp32'] }))
+    const cells = cellsOf(await plan(ROOT, content, { cells: [], checks: [] }, { targets: ['remote'], frameworks: ['pytorch'], benchmarks: ['cnn-cifar10'], modes: ['fp32'] }))
       .filter((cell) => cell.status === 'missing');
     expect(cells).toHaveLength(1);
     expect(cells[0].runnable).toBe(true);
-    const cache = openCache(join(dir, 'cache'));
-    const summary = await executeCells(cells, { root: ROOT, content, cache, reporter: silentReporter(), strict: false });
+    const cache = openJobCache(join(dir, 'cache'));
+    const summary = await runJobs(cells, { root: ROOT, content, cache, reporter: silentReporter(), strict: false });
     const { outcome } = summary.executed[0];
     expect(outcome.error, outcome.error?.stderr_tail.join('\n')).toBeNull();
     expect(outcome.status).toBe('ok');

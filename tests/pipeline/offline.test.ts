@@ -5,7 +5,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
 import { ensureEnvironment } from '../../src/pipeline/environments.ts';
-import { fileHasher } from '../../src/pipeline/key.ts';
+import { classify } from '../../src/pipeline/outcome.ts';
+import { BundleEntrySchema } from '../../src/pipeline/schemas.ts';
+import type { RawOutcome } from '../../src/pipeline/schemas.ts';
 import { copyProject, ROOT } from './project.ts';
 import type { Project } from './project.ts';
 
@@ -14,7 +16,7 @@ let python: string;
 beforeAll(async () => {
   project = await copyProject();
   const pytorch = (await loadContent(ROOT)).frameworks.find((f) => f.id === 'pytorch')!;
-  python = (await ensureEnvironment(ROOT, pytorch, fileHasher(ROOT), () => {})).python;
+  python = (await ensureEnvironment(ROOT, pytorch, () => {})).python;
 }, 900_000);
 afterAll(() => project.remove());
 
@@ -55,7 +57,7 @@ describe('plan, execute, ingest', () => {
     const ok = JSON.parse(await readFile(bundle, 'utf8'));
     const [file] = await cacheEntries();
     const before = await readFile(join(project.root, 'cache', file), 'utf8');
-    const failed = { ...ok.entries[0], status: 'failed', result: null, error: { message: 'CUDA error', exit_code: 1, stderr_tail: ['CUDA error'] } };
+    const failed = { ...ok.entries[0], raw: { ...ok.entries[0].raw, exit_code: 1, stdout: [], stderr_tail: ['CUDA error'] } };
     await writeFile(join(project.root, 'failed.json'), JSON.stringify({ ...ok, entries: [failed] }));
     const ingested = await node('scripts/ingest.ts', 'failed.json');
     expect(ingested.exitCode, ingested.all).toBe(0);
@@ -81,6 +83,19 @@ describe('plan, execute, ingest', () => {
     expect(ingested.stderr).toMatch(/not the hash of its recorded inputs/);
   });
 
+  test('--max-cells splits the plan into parts of at most N cells; a bad value is a clear error', async () => {
+    const split = await node('scripts/plan.ts', '--target', 'h100', '--framework', 'pytorch', '--max-cells', '4', '--out', 'split-plans');
+    expect(split.exitCode, split.all).toBe(0);
+    const files = (await readdir(join(project.root, 'split-plans'))).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^h100-.*-part1\.json$/);
+    const sizes = await Promise.all(files.map(async (file) => JSON.parse(await readFile(join(project.root, 'split-plans', file), 'utf8')).cells.length));
+    expect(sizes).toEqual([4, 2]);
+    const bad = await node('scripts/plan.ts', '--target', 'h100', '--max-cells', '0');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/--max-cells must be a positive integer/);
+  });
+
   test('a file that is not a bundle is a clear error', async () => {
     await writeFile(join(project.root, 'nonsense.json'), '{"hello": 1}');
     const ingested = await node('scripts/ingest.ts', 'nonsense.json');
@@ -90,13 +105,13 @@ describe('plan, execute, ingest', () => {
 });
 
 describe('the executor', () => {
-  test('classifies crashes, hangs, garbage, double results and missing frameworks like the build does', async () => {
+  test("brings back raw outcomes that the build's classifier reads as it reads its own runs", async () => {
     const fakes = join(import.meta.dirname, 'fake_runners');
+    const cellId = { benchmark: 'b', framework: 'f', target: 't', mode: 'fast' as const, profile: 'smoke' as const };
     const cell = (name: string, timeout_s = 30) => ({
-      id: name, key: name, cell: { benchmark: 'b', framework: 'f', target: 't', mode: 'fast', profile: 'smoke' }, inputs: {},
-      runner: join(fakes, `${name}.py`), timeout_s, spec: {}, variables: { PYTHONPATH: fakes },
+      id: name, key: name, cell: cellId, inputs: {}, args: [join(fakes, `${name}.py`), '--cell', '-'], timeout_s, spec: {}, variables: { PYTHONPATH: fakes },
     });
-    const plan = { plan_version: 1, created_at: new Date().toISOString(), target: 't',
+    const plan = { plan_version: 2, created_at: new Date().toISOString(), target: 't',
       cells: [cell('good'), cell('crash'), cell('hang', 1), cell('garbage'), cell('two_results'), cell('nothing'), cell('unavailable')] };
     const planFile = join(project.root, 'fake-plan.json');
     const bundleFile = join(project.root, 'fake-bundle.json');
@@ -105,8 +120,10 @@ describe('the executor', () => {
       all: true, reject: false, env: { PYTHONPATH: fakes },
     });
     expect(executed.exitCode, executed.all).toBe(0);
-    const entries = JSON.parse(await readFile(bundleFile, 'utf8')).entries;
-    expect(entries.map((e: { status: string }) => e.status)).toEqual(['ok', 'failed', 'timeout', 'invalid-output', 'invalid-output', 'invalid-output', 'unavailable']);
-    expect(entries[1].error.stderr_tail.at(-1)).toBe('RuntimeError: out of memory');
+    const entries = JSON.parse(await readFile(bundleFile, 'utf8')).entries.map((entry: unknown) => BundleEntrySchema.omit({ inputs: true }).parse(entry));
+    const outcomes = entries.map((entry: { id: string; raw: RawOutcome }) => classify({ kind: 'cell', cell: cellId, timeoutS: entry.id === 'hang' ? 1 : 30 }, entry.raw));
+    expect(outcomes.map((o: { status: string }) => o.status)).toEqual(['ok', 'failed', 'timeout', 'invalid-output', 'invalid-output', 'invalid-output', 'unavailable']);
+    expect(outcomes[1].error.stderr_tail.at(-1)).toBe('RuntimeError: out of memory');
+    expect(entries[2].raw).toMatchObject({ timed_out: true, exit_code: null, signal: 'SIGTERM' });
   }, 120_000);
 });

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
-import { runInRounds } from '../../src/pipeline/execute.ts';
-import type { Launched } from '../../src/pipeline/execute.ts';
-import type { PlannedCell } from '../../src/pipeline/matrix.ts';
-import type { RunOutcome } from '../../src/pipeline/run.ts';
+import type { PlannedCell } from '../../src/pipeline/plan.ts';
+import { runInRounds } from '../../src/pipeline/run.ts';
+import type { JobOutcome, Launched } from '../../src/pipeline/run.ts';
 import { CELL } from './fixtures.ts';
 import { ROOT } from './project.ts';
 import { silentReporter } from './silent.ts';
@@ -24,25 +23,25 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 function launched(name: string, env: Record<string, string> = {}, timeoutS = 30): Launched {
   const cell = { ...CELL, framework: name };
-  const planned = { id: `${CELL.benchmark}/${name}`, cell, key: 'k', timeoutS } as PlannedCell;
-  return { cell: planned, launch: { file: 'python3', args: ['rounds.py', '--cell', '-'], env: { NAME: name, ROUNDS_LOG: join(dir, 'log'), ...env }, display: [] } };
+  const planned = { kind: 'cell', id: `${CELL.benchmark}/${name}`, cell, key: 'k', timeoutS } as PlannedCell;
+  return { job: planned, launch: { file: 'python3', args: ['rounds.py', '--cell', '-'], env: { NAME: name, ROUNDS_LOG: join(dir, 'log'), ...env }, display: [] } };
 }
 
 async function run(group: Launched[], options: { signal?: AbortSignal; stopAfterFirst?: boolean } = {}) {
-  const outcomes = new Map<string, RunOutcome>();
+  const outcomes = new Map<string, JobOutcome>();
   const unfinished = await runInRounds(group, {
     root: FAKES,
     content,
     reporter: silentReporter(),
     signal: options.signal,
     position: () => [1, group.length],
-    onOutcome: async (cell, outcome) => {
-      outcomes.set(cell.cell.framework, outcome);
+    onOutcome: async (job, outcome) => {
+      outcomes.set(job.cell.framework, outcome);
       return options.stopAfterFirst ?? false;
     },
   });
   const log = (await readFile(join(dir, 'log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
-  return { outcomes, unfinished: unfinished.map((cell) => cell.cell.framework), log };
+  return { outcomes, unfinished: unfinished.map((job) => job.cell.framework), log };
 }
 
 describe('interleaved rounds', () => {

@@ -27,6 +27,12 @@ describe('training parity', () => {
     expect(describeParity(check)).toBe('cnn-cifar10 on cpu (fp32): spread 0.300 > band 0.05 [pytorch 0.900, tensorflow 0.600]');
   });
 
+  test('the median of each framework is compared (even count: the mean of the middle two), not its last or best repeat', () => {
+    const [check] = trainingParity([dataset([row('pytorch', [0.5, 0.9, 0.91, 0.99]), row('jax', [0.93, 0.6, 0.94])])], 0.05);
+    expect(check.accuracies.map((a) => [a.framework, a.accuracy])).toEqual([['pytorch', 0.905], ['jax', 0.93]]);
+    expect(check.passed).toBe(true);
+  });
+
   test('ignores stale, failed and smoke rows, and groups by target and mode', () => {
     const checks = trainingParity([dataset([
       row('pytorch', [0.9]), row('jax', [0.1], { status: 'stale' }), row('keras-jax', [0.1], { profile: 'smoke' }),

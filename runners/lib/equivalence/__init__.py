@@ -4,8 +4,8 @@ input, fp32 on the CPU; and its parameter count against the spec's.
 
     outcome = equivalence.check(Path("runners/jax/cnn_cifar10.py"), spec)   # spec: a cell spec (dict)
 
-`python -m equivalence --runner PATH --cell -` prints the outcome as one JSON line (the build runs
-it in the framework's environment and records it); the frameworks' tests assert `passed`. Separate
+`python -m equivalence --runner PATH --cell -` prints the outcome as the protocol's result event (the
+build runs it in the framework's environment as one more kind of job, and records it). Separate
 from the shared module rosetta/, so that changing the check never invalidates a measured cell.
 """
 

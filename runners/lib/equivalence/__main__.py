@@ -1,6 +1,8 @@
 """python -m equivalence --runner runners/<framework>/<benchmark>.py --cell PATH|-
 
-Prints the outcome of the Rosetta check as one JSON line on stdout (the rest goes to stderr).
+Prints the outcome of the Rosetta check on stdout as the one result event of the runners' protocol
+(runners/README.md: a JSON line with "protocol" and "event": "result"; the rest goes to stderr),
+so the build runs, classifies and stores a check exactly as it does a cell.
 Exit codes: 0 the check ran (its outcome says whether it passed), 3 the framework cannot be
 imported, 1 the network could not be built or run."""
 
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 import equivalence
+import rosetta
 
 
 def main() -> int:
@@ -26,7 +29,7 @@ def main() -> int:
         return 3
     if not math.isfinite(outcome["max_abs_diff"]):
         outcome = {**outcome, "max_abs_diff": None, "relative_diff": None}  # JSON has no infinity
-    equivalence.STDOUT.write(json.dumps(outcome) + "\n")
+    equivalence.STDOUT.write(json.dumps({"protocol": rosetta.cell.PROTOCOL, "event": "result", **outcome}) + "\n")
     equivalence.STDOUT.flush()
     return 0
 

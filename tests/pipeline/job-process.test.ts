@@ -1,21 +1,27 @@
+// One job's process with fake runners (tests/pipeline/fake_runners/), classified as the build
+// does: the protocol, exits, timeouts and interruption, end to end.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Interrupted, parseLine, runCell } from '../../src/pipeline/run.ts';
+import { Interrupted, runJob } from '../../src/pipeline/job-process.ts';
+import { classify } from '../../src/pipeline/outcome.ts';
 import { PROTOCOL_VERSION, SPEC_VERSION } from '../../src/pipeline/schemas.ts';
 import type { ProgressEvent } from '../../src/pipeline/schemas.ts';
 import { CELL } from './fixtures.ts';
 
 const FAKES = join(import.meta.dirname, 'fake_runners');
 
-function run(name: string, options: { timeoutS?: number; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}) {
-  return runCell({
+async function run(name: string, options: { timeoutS?: number; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}) {
+  const timeoutS = options.timeoutS ?? 30;
+  const raw = await runJob({
     root: FAKES,
     launch: { file: 'python3', args: [`${name}.py`, '--cell', '-'], env: {}, display: [] },
+    kind: 'cell',
     spec: { spec_version: SPEC_VERSION, protocol: PROTOCOL_VERSION, key: 'k', ...CELL, device: 'cpu', params: {}, data_dir: 'data', seed: 0, interleaved: false },
-    timeoutS: options.timeoutS ?? 30,
+    timeoutS,
     onProgress: options.onProgress,
     signal: options.signal,
   });
+  return classify({ kind: 'cell', cell: CELL, timeoutS }, raw);
 }
 
 describe('runner protocol', () => {
@@ -81,11 +87,5 @@ describe('runner protocol', () => {
     const started = Date.now();
     await expect(run('hang', { signal: controller.signal })).rejects.toBeInstanceOf(Interrupted);
     expect(Date.now() - started).toBeLessThan(15_000);
-  });
-
-  test('parseLine rejects lines of another protocol version and unknown events', () => {
-    expect(parseLine('{"protocol": 2, "event": "progress", "phase": "x"}').kind).toBe('bad');
-    expect(parseLine('{"protocol": 1, "event": "party"}').kind).toBe('bad');
-    expect(parseLine('{"protocol": 1, "event": "progress", "phase": "train", "step": 3}').kind).toBe('progress');
   });
 });

@@ -1,0 +1,96 @@
+// The one outcome classifier: what a job's process did (its raw outcome: exit, signal, timeout,
+// stdout lines, stderr tail) -> its status, its result and, when it is not ok, why in words. The
+// build classifies its own runs with it and ingest the raw outcomes the offline executor brings
+// back, so a result means the same wherever it was measured.
+import { z } from 'zod';
+import type { PlannedCell, PlannedCheck, PlannedJob } from './plan.ts';
+import { CheckResultSchema, PROTOCOL_VERSION, ProgressEventSchema, RunnerResultSchema, TurnEventSchema } from './schemas.ts';
+import type { CheckResult, ProgressEvent, RawOutcome, RunnerResult, RunStatus } from './schemas.ts';
+
+/** A runner (or the check) exits with this code when its framework cannot be imported. */
+export const EXIT_UNAVAILABLE = 3;
+/** How many of the last stderr lines an outcome keeps. */
+export const STDERR_TAIL_LINES = 30;
+
+export interface Outcome<Result> {
+  status: RunStatus;
+  result: Result | null;
+  error: { message: string; exit_code: number | null; stderr_tail: string[] } | null;
+  started_at: string;
+  finished_at: string;
+  wall_s: number;
+  command: string[];
+}
+
+export type CellOutcome = Outcome<RunnerResult>;
+export type CheckOutcome = Outcome<CheckResult>;
+
+export type Line<Result> =
+  | { kind: 'progress'; event: ProgressEvent }
+  | { kind: 'result'; result: Result }
+  | { kind: 'turn'; repeat: number }
+  | { kind: 'bad'; why: string };
+
+/** The schema of the result event of each kind of job. */
+const RESULT_SCHEMAS = { cell: RunnerResultSchema, check: CheckResultSchema } as const;
+
+/** Reads one line of a job's stdout as an event of the protocol (runners/README.md). */
+export function parseLine<Result = RunnerResult>(line: string, kind: PlannedJob['kind'] = 'cell'): Line<Result> {
+  const shown = line.length > 200 ? `${line.slice(0, 200)}...` : line;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { kind: 'bad', why: `a line on stdout is not JSON: ${shown}` };
+  }
+  const event = (raw as { event?: unknown; protocol?: unknown } | null) ?? {};
+  if (event.protocol !== PROTOCOL_VERSION) return { kind: 'bad', why: `a line does not speak protocol ${PROTOCOL_VERSION}: ${shown}` };
+  const schemas = { result: RESULT_SCHEMAS[kind], progress: ProgressEventSchema, turn: TurnEventSchema } as const;
+  const schema = typeof event.event === 'string' && Object.hasOwn(schemas, event.event) ? schemas[event.event as keyof typeof schemas] : null;
+  if (!schema) return { kind: 'bad', why: `unknown event ${JSON.stringify(event.event)}` };
+  const parsed = (schema as z.ZodType).safeParse(raw);
+  if (!parsed.success) return { kind: 'bad', why: `invalid ${String(event.event)} event:\n${z.prettifyError(parsed.error)}` };
+  if (event.event === 'result') return { kind: 'result', result: parsed.data as Result };
+  if (event.event === 'turn') return { kind: 'turn', repeat: (parsed.data as { repeat: number }).repeat };
+  return { kind: 'progress', event: parsed.data as ProgressEvent };
+}
+
+/** Classifies what a job's process did. */
+export function classify(job: Pick<PlannedCell, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CellOutcome;
+export function classify(job: Pick<PlannedCheck, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CheckOutcome;
+export function classify(job: Pick<PlannedJob, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CellOutcome | CheckOutcome;
+export function classify(job: Pick<PlannedJob, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CellOutcome | CheckOutcome {
+  const what = job.kind === 'cell' ? 'runner' : 'check';
+  const results: (RunnerResult | CheckResult)[] = [];
+  let bad: string | null = null;
+  for (const line of raw.stdout) {
+    if (!line.trim()) continue;
+    const parsed = parseLine<RunnerResult | CheckResult>(line, job.kind);
+    if (parsed.kind === 'bad') bad ??= parsed.why;
+    else if (parsed.kind === 'result') results.push(parsed.result);
+  }
+  const stderrTail = raw.stderr_tail.slice(-STDERR_TAIL_LINES);
+  const outcome = (status: RunStatus, message: string | null) => ({
+    status,
+    result: status === 'ok' ? results[0] : null,
+    error: message === null ? null : { message, exit_code: raw.exit_code, stderr_tail: stderrTail },
+    started_at: raw.started_at,
+    finished_at: raw.finished_at,
+    wall_s: raw.wall_s,
+    command: raw.command,
+  }) as CellOutcome | CheckOutcome;
+
+  if (raw.timed_out) return outcome('timeout', `no result within the ${job.timeoutS} s timeout; the ${what} was stopped`);
+  if (raw.exit_code === EXIT_UNAVAILABLE) return outcome('unavailable', stderrTail.at(-1) ?? 'the framework could not be imported');
+  if (raw.exit_code !== 0) {
+    const how = raw.signal ? `was killed by ${raw.signal}` : `exited with code ${raw.exit_code}`;
+    return outcome('failed', `the ${what} ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`);
+  }
+  if (bad) return outcome('invalid-output', bad);
+  if (results.length === 0) return outcome('invalid-output', `the ${what} exited without a result event`);
+  if (results.length > 1) return outcome('invalid-output', `the ${what} printed ${results.length} result events; exactly one is allowed`);
+  // An fp32 cell measured with TF32 on did not measure fp32: the one rule on a result's content.
+  if (job.kind === 'cell' && job.cell.mode === 'fp32' && (results[0] as RunnerResult).environment.tf32 === true)
+    return outcome('failed', 'TF32 was on in fp32 mode: the result is not a true fp32 measurement');
+  return outcome('ok', null);
+}

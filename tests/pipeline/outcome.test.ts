@@ -1,0 +1,89 @@
+// The one outcome classifier (src/pipeline/outcome.ts), on raw outcomes as the build's own run and
+// the offline executor record them: every status, for cells and checks, and the TF32 rule.
+import { describe, expect, test } from 'vitest';
+import { classify, parseLine } from '../../src/pipeline/outcome.ts';
+import type { EquivalenceOutcome, RawOutcome } from '../../src/pipeline/schemas.ts';
+import { CELL, runnerResult } from './fixtures.ts';
+
+const cell = { kind: 'cell' as const, cell: CELL, timeoutS: 300 };
+const check = { kind: 'check' as const, cell: CELL, timeoutS: 300 };
+
+const raw = (overrides: Partial<RawOutcome> = {}): RawOutcome => ({
+  exit_code: 0, signal: null, timed_out: false, stdout: [], stderr_tail: [],
+  started_at: '2026-12-01T10:00:00.000Z', finished_at: '2026-12-01T10:00:09.000Z', wall_s: 9, command: ['python', 'runner.py'], ...overrides,
+});
+
+const line = (value: object) => JSON.stringify(value);
+const progress = line({ protocol: 1, event: 'progress', phase: 'train', step: 1 });
+const result = (tf32: boolean | null = null) => line({ ...runnerResult(), environment: { ...runnerResult().environment, tf32 } });
+
+const outcome = (overrides: Partial<EquivalenceOutcome> = {}): EquivalenceOutcome => ({
+  check_version: 1, model: 'cnn', probe: '2 images', output_shape: [2, 10], max_abs_diff: 1.5e-6, scale: 1.97, relative_diff: 7.6e-7,
+  tolerance: 1e-4, param_count: 3441592, expected_param_count: 3441592, passed: true, versions: { torch: '2.13.0' }, ...overrides,
+});
+
+describe('a cell', () => {
+  test('progress then one result, exit 0: ok with the result, its times and command kept', () => {
+    const classified = classify(cell, raw({ stdout: [progress, result()] }));
+    expect(classified).toMatchObject({ status: 'ok', error: null, wall_s: 9, command: ['python', 'runner.py'] });
+    expect(classified.result?.metric.median).toBe(1.5);
+  });
+
+  test('a crash is failed with its exit code and last stderr line; a signal is named', () => {
+    expect(classify(cell, raw({ exit_code: 1, stdout: [progress], stderr_tail: ['Traceback', 'RuntimeError: out of memory'] }))).toMatchObject({
+      status: 'failed', result: null, error: { message: 'the runner exited with code 1: RuntimeError: out of memory', exit_code: 1, stderr_tail: ['Traceback', 'RuntimeError: out of memory'] },
+    });
+    expect(classify(cell, raw({ exit_code: null, signal: 'SIGKILL' })).error?.message).toBe('the runner was killed by SIGKILL');
+  });
+
+  test('exit code 3 is unavailable with the import error; a timeout says the limit even when a result was printed', () => {
+    expect(classify(cell, raw({ exit_code: 3, stderr_tail: ["ModuleNotFoundError: No module named 'torch'"] }))).toMatchObject({
+      status: 'unavailable', error: { message: "ModuleNotFoundError: No module named 'torch'" },
+    });
+    expect(classify(cell, raw({ exit_code: null, signal: 'SIGTERM', timed_out: true, stdout: [result()] }))).toMatchObject({
+      status: 'timeout', result: null, error: { message: 'no result within the 300 s timeout; the runner was stopped' },
+    });
+  });
+
+  test('no result, two results, a line that is not JSON, another protocol or an unknown event: invalid output, saying which', () => {
+    expect(classify(cell, raw({ stdout: [progress] })).error?.message).toBe('the runner exited without a result event');
+    expect(classify(cell, raw({ stdout: [result(), result()] })).error?.message).toBe('the runner printed 2 result events; exactly one is allowed');
+    expect(classify(cell, raw({ stdout: ['Epoch 1/1', result()] })).error?.message).toMatch(/not JSON: Epoch 1\/1/);
+    expect(classify(cell, raw({ stdout: [line({ protocol: 2, event: 'progress' }), result()] })).error?.message).toMatch(/does not speak protocol 1/);
+    expect(classify(cell, raw({ stdout: [line({ protocol: 1, event: 'party' }), result()] })).error?.message).toBe('unknown event "party"');
+    const { metric: _metric, ...partial } = runnerResult();
+    expect(classify(cell, raw({ stdout: [line(partial)] }))).toMatchObject({ status: 'invalid-output', error: { message: expect.stringMatching(/metric/) } });
+  });
+
+  test('TF32 on in an fp32 cell is a failure; in a fast cell, or off, it is not', () => {
+    expect(classify(cell, raw({ stdout: [result(true)] }))).toMatchObject({ status: 'failed', error: { message: 'TF32 was on in fp32 mode: the result is not a true fp32 measurement' } });
+    expect(classify({ ...cell, cell: { ...CELL, mode: 'fast' } }, raw({ stdout: [result(true)] })).status).toBe('ok');
+    expect(classify(cell, raw({ stdout: [result(false)] })).status).toBe('ok');
+  });
+});
+
+describe('a check', () => {
+  test("its outcome as the protocol's result event is ok, a failing network included (its outcome says so)", () => {
+    const passed = classify(check, raw({ stdout: [line({ protocol: 1, event: 'result', ...outcome() })] }));
+    expect(passed).toMatchObject({ status: 'ok', result: { relative_diff: 7.6e-7, passed: true } });
+    expect(classify(check, raw({ stdout: [line({ protocol: 1, event: 'result', ...outcome({ passed: false }) })] })).result?.passed).toBe(false);
+  });
+
+  test('a bare outcome line, a result missing a field or a cell result are invalid output; a crash names the check', () => {
+    expect(classify(check, raw({ stdout: [line(outcome())] })).error?.message).toMatch(/does not speak protocol 1/);
+    const { passed: _passed, ...partial } = outcome();
+    expect(classify(check, raw({ stdout: [line({ protocol: 1, event: 'result', ...partial })] })).error?.message).toMatch(/passed/);
+    expect(classify(check, raw({ stdout: [result()] })).status).toBe('invalid-output');
+    expect(classify(check, raw({ exit_code: 1, stderr_tail: ['KeyError: conv1.kernel'] })).error?.message).toBe('the check exited with code 1: KeyError: conv1.kernel');
+  });
+
+  test('the TF32 rule is a cell rule: a check has no environment to read it from', () => {
+    expect(classify(check, raw({ stdout: [line({ protocol: 1, event: 'result', ...outcome() })] })).status).toBe('ok');
+  });
+});
+
+test('parseLine reads turn and progress events and names what is wrong with the rest', () => {
+  expect(parseLine(line({ protocol: 1, event: 'turn', repeat: 2 }))).toEqual({ kind: 'turn', repeat: 2 });
+  expect(parseLine(progress).kind).toBe('progress');
+  expect(parseLine(line({ protocol: 1, event: 'turn', repeat: 0 }))).toMatchObject({ kind: 'bad', why: expect.stringMatching(/invalid turn event/) });
+});
