@@ -71,6 +71,15 @@ export function standing<E extends CacheEntry | CheckEntry>(job: PlannedCell | P
   return { ...none, status: 'not-measured', reason } as Standing;
 }
 
+/** Where a row's figures come from: the stored record's key, inputs and run (null without one). */
+const provenanceOf = (entry: CacheEntry | CheckEntry | null) => ({
+  entry_key: entry?.key ?? null,
+  inputs: entry?.inputs ?? null,
+  finished_at: entry?.finished_at ?? null,
+  wall_s: entry?.wall_s ?? null,
+  command: entry?.command ?? null,
+});
+
 export function datasetRow(planned: PlannedCell, content: Content): Omit<DatasetRow, 'history'> {
   const { entry, ...where } = standing<CacheEntry>(planned, content);
   let result = null;
@@ -83,12 +92,8 @@ export function datasetRow(planned: PlannedCell, content: Content): Omit<Dataset
     key: planned.key,
     ...where,
     result,
-    entry_key: entry?.key ?? null,
-    inputs: entry?.inputs ?? null,
+    ...provenanceOf(entry),
     started_at: entry?.started_at ?? null,
-    finished_at: entry?.finished_at ?? null,
-    wall_s: entry?.wall_s ?? null,
-    command: entry?.command ?? null,
     noisy: entry?.result ? noiseOf(entry.result) : [],
   };
 }
@@ -96,21 +101,7 @@ export function datasetRow(planned: PlannedCell, content: Content): Omit<Dataset
 /** The dataset row of a Rosetta check: the same bookkeeping as a cell's, with its outcome. */
 export function checkRow(planned: PlannedCheck, content: Content): EquivalenceRow {
   const { entry, ...where } = standing<CheckEntry>(planned, content);
-  const { status, reason, stderr_tail, stale_inputs } = where;
-  return {
-    framework: planned.cell.framework,
-    key: planned.key,
-    status,
-    reason,
-    stderr_tail,
-    stale_inputs,
-    entry_key: entry?.key ?? null,
-    outcome: entry?.outcome ?? null,
-    inputs: entry?.inputs ?? null,
-    finished_at: entry?.finished_at ?? null,
-    wall_s: entry?.wall_s ?? null,
-    command: entry?.command ?? null,
-  };
+  return { framework: planned.cell.framework, key: planned.key, ...where, ...provenanceOf(entry), outcome: entry?.outcome ?? null };
 }
 
 /** The cell's other results (any key, and those a re-measure replaced), oldest first. */

@@ -114,8 +114,8 @@ async function planJob<Kind extends 'cell' | 'check', E extends CacheEntry | Che
 ): Promise<Planned<Kind, E>> {
   const empty = { current: null, previous: null, changed: [], key: null, inputs: null, runner: null };
   const problem = cannot(benchmark, framework, target);
-  if (problem || !target) return { ...base, ...empty, status: problem!.status, reason: problem!.reason };
-  const inputs = await keyInputs(context, base.cell, benchmark, framework, target);
+  if (problem) return { ...base, ...empty, ...problem };
+  const inputs = await keyInputs(context, base.cell, benchmark, framework, target!);
   return { ...base, ...againstCache(inputs, known), reason: null, runner: runnerPath(framework, benchmark.id) };
 }
 
