@@ -3,6 +3,7 @@ import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { z } from 'zod';
 import { loadContent } from '../../src/pipeline/content.ts';
 import { ensureEnvironment } from '../../src/pipeline/environments.ts';
 import { classify } from '../../src/pipeline/outcome.ts';
@@ -120,7 +121,7 @@ describe('the executor', () => {
       all: true, reject: false, env: { PYTHONPATH: fakes },
     });
     expect(executed.exitCode, executed.all).toBe(0);
-    const entries = JSON.parse(await readFile(bundleFile, 'utf8')).entries.map((entry: unknown) => BundleEntrySchema.omit({ inputs: true }).parse(entry));
+    const entries = JSON.parse(await readFile(bundleFile, 'utf8')).entries.map((entry: unknown) => BundleEntrySchema.extend({ inputs: z.unknown() }).parse(entry));
     const outcomes = entries.map((entry: { id: string; raw: RawOutcome }) => classify({ kind: 'cell', cell: cellId, timeoutS: entry.id === 'hang' ? 1 : 30 }, entry.raw));
     expect(outcomes.map((o: { status: string }) => o.status)).toEqual(['ok', 'failed', 'timeout', 'invalid-output', 'invalid-output', 'invalid-output', 'unavailable']);
     expect(outcomes[1].error.stderr_tail.at(-1)).toBe('RuntimeError: out of memory');
