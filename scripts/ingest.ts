@@ -11,9 +11,11 @@ import { openProject, refreshDatasets, reportError } from '../src/pipeline/proje
 
 const HELP = `Usage: npm run ingest -- BUNDLE.json [BUNDLE.json ...]
 
-Validates each bundle written by scripts/execute-plan.py and stores its results in cache/.
+Validates each bundle written by scripts/execute-plan.py and stores its results in cache/, each
+entry on its own: a bad entry or bundle is refused with its reason and never loses the others.
 A result whose cell inputs changed since its plan was written is refused (the message names the
-inputs that changed); a failure never replaces an ok result of the same inputs. The datasets in
+inputs that changed); a cell that ran with other versions of its pinned packages is stored as
+failed, naming them; a failure never replaces an ok result of the same inputs. The datasets in
 content/results/ are rewritten. Exit code 1 when anything was refused.`;
 
 async function main(): Promise<number> {
@@ -32,17 +34,21 @@ async function main(): Promise<number> {
   const { content, cache, stored } = project;
 
   let refused = 0;
+  let unreadable = 0;
+  // Every profile, so a bundle of smoke or cpu cells planned for a GPU target can be checked too.
+  const current = (await Promise.all(['full', 'cpu', 'smoke'].map((profile) =>
+    plan(root, content, stored, { profile: profile as 'full' | 'cpu' | 'smoke' })))).flat();
   for (const file of positionals) {
-    let raw: unknown;
+    let outcomes;
     try {
-      raw = JSON.parse(await readFile(file, 'utf8'));
+      outcomes = await ingestBundle(root, await readBundle(file), current, cache);
     } catch (error) {
-      throw new UserError(`cannot read the bundle ${file}: ${(error as Error).message}`);
+      if (!(error instanceof UserError)) throw error;
+      console.error(`error: ${file}: ${error.message}`);
+      unreadable += 1;
+      continue;
     }
-    // Every profile, so a bundle of smoke or cpu cells planned for a GPU target can be checked too.
-    const current = (await Promise.all(['full', 'cpu', 'smoke'].map((profile) =>
-      plan(root, content, stored, { profile: profile as 'full' | 'cpu' | 'smoke' })))).flat();
-    for (const outcome of await ingestBundle(raw, current, cache)) {
+    for (const outcome of outcomes) {
       if (outcome.action === 'refused') {
         refused += 1;
         console.error(`refused ${outcome.id}: ${outcome.reason}`);
@@ -56,7 +62,16 @@ async function main(): Promise<number> {
   const written = await refreshDatasets(project);
   console.log(written.length ? `datasets written: ${written.length}` : 'datasets unchanged');
   if (refused) console.error(`${refused} result(s) refused; plan and execute them again to measure the current inputs`);
-  return refused ? 1 : 0;
+  if (unreadable) console.error(`${unreadable} bundle(s) could not be read; nothing of them was stored`);
+  return refused || unreadable ? 1 : 0;
+}
+
+async function readBundle(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`cannot read the bundle: ${(error as Error).message}`);
+  }
 }
 
 main().then(

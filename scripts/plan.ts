@@ -1,6 +1,7 @@
 // `npm run plan -- --target h100`: writes the plan of one target, its cells missing from the cache
 // for the current inputs, for scripts/execute-plan.py to run where that target is.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../src/pipeline/files.ts';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../src/pipeline/errors.ts';
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
     profile: values.profile === undefined ? undefined : oneOf(ProfileSchema.options, values.profile, '--profile'),
   };
   checkFilters(content, filters);
-  const whole = offlinePlan(await plan(root, content, stored, filters), content, values.target);
+  const whole = await offlinePlan(root, await plan(root, content, stored, filters), content, values.target);
   if (whole.cells.length === 0) {
     console.error(`nothing to plan: every cell of ${values.target} is cached for the current inputs`);
     return 0;
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
   const stamp = whole.created_at.replace(/[:.]/g, '-');
   for (const [index, part] of parts.entries()) {
     const path = join(dir, `${values.target}-${stamp}${parts.length > 1 ? `-part${index + 1}` : ''}.json`);
-    await writeFile(path, `${JSON.stringify(part, null, 1)}\n`);
+    await writeFileAtomic(path, `${JSON.stringify(part, null, 1)}\n`);
     console.log(`${path}: ${part.cells.length} cells`);
   }
   return 0;

@@ -29,6 +29,30 @@ async function requirementLines(root: string, path: string): Promise<string[]> {
   return text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean).sort();
 }
 
+/** A package's name as pip compares it (PEP 503): lower case, runs of - _ . as one dash. */
+export const packageName = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
+
+/** The exact pins of a requirements file (`name==version` lines), by package name. */
+export async function pinnedVersions(root: string, path: string): Promise<Record<string, string>> {
+  const pins: Record<string, string> = {};
+  for (const line of await requirementLines(root, path)) {
+    const pin = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;=]+)\s*$/.exec(line);
+    if (pin) pins[packageName(pin[1])] = pin[3];
+  }
+  return pins;
+}
+
+/** How the installed packages differ from the pins, in words (empty when they match). A local
+ * build of the pinned version (2.13.0+cu128 for 2.13.0) matches. The same rule is in
+ * scripts/execute-plan.py, which checks before running; ingest checks again. */
+export function versionMismatches(pins: Record<string, string>, installed: Record<string, string | null>): string[] {
+  return Object.entries(pins).flatMap(([name, pinned]) => {
+    const found = installed[name] ?? null;
+    const matches = found !== null && (found === pinned || (!pinned.includes('+') && found.startsWith(`${pinned}+`)));
+    return matches ? [] : [`${name} ${found ?? 'not installed'} (pinned ${pinned})`];
+  });
+}
+
 export async function environmentDir(root: string, framework: Framework): Promise<string> {
   const lines = [...new Set([...(await requirementLines(root, framework.environment.requirements)), ...(await requirementLines(root, TEST_REQUIREMENTS))])].sort();
   return join(environmentsRoot(root), `env-${sha256(lines.join('\n')).slice(0, 16)}`);

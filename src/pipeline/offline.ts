@@ -11,17 +11,19 @@ import { jobArgs, jobSpec } from './job-process.ts';
 import { cellKey, diffInputs } from './key.ts';
 import { classify } from './outcome.ts';
 import type { CellOutcome } from './outcome.ts';
+import { pinnedVersions, versionMismatches } from './environments.ts';
 import { cellsOf } from './plan.ts';
-import type { PlannedJob } from './plan.ts';
-import { BundleEntrySchema, BundleSchema, PlanFileSchema } from './schemas.ts';
+import type { PlannedCell, PlannedJob } from './plan.ts';
+import { BundleEntrySchema, BundleSchema, PLAN_VERSION, PlanFileSchema } from './schemas.ts';
 import type { PlanFile } from './schemas.ts';
 import { z } from 'zod';
 
 /** The plan of one target: its cells that are missing for the current inputs. */
-export function offlinePlan(jobs: PlannedJob[], content: Content, target: string, now = new Date()): PlanFile {
+export async function offlinePlan(root: string, jobs: PlannedJob[], content: Content, target: string, now = new Date()): Promise<PlanFile> {
   const missing = cellsOf(jobs).filter((cell) => cell.cell.target === target && cell.status === 'missing');
+  const pins = await pinsOf(root, missing);
   return PlanFileSchema.parse({
-    plan_version: 2,
+    plan_version: PLAN_VERSION,
     created_at: now.toISOString(),
     target,
     cells: missing.map((cell) => ({
@@ -33,8 +35,21 @@ export function offlinePlan(jobs: PlannedJob[], content: Content, target: string
       timeout_s: cell.timeoutS,
       spec: jobSpec(cell, content),
       variables: cell.inputs!.environment.variables,
+      pins: pins.get(cell.id),
     })),
   });
+}
+
+/** The exact pins of each cell's requirements (the file its key hashes), by cell id. */
+async function pinsOf(root: string, cells: PlannedCell[]): Promise<Map<string, Record<string, string>>> {
+  const byFile = new Map<string, Promise<Record<string, string>>>();
+  const pins = new Map<string, Record<string, string>>();
+  for (const cell of cells) {
+    const path = cell.inputs!.environment.requirements.path;
+    if (!byFile.has(path)) byFile.set(path, pinnedVersions(root, path));
+    pins.set(cell.id, await byFile.get(path)!);
+  }
+  return pins;
 }
 
 /** Splits a plan into parts of at most maxCells cells, so that each execution stays short. */
@@ -53,10 +68,12 @@ export type IngestOutcome =
 
 /**
  * Classifies each raw outcome of a bundle (outcome.ts, as the build does its own runs) and stores
- * it when its key is that of its cell's current inputs. Refuses stale or invalid entries with the
- * reason; a failure never replaces an ok entry of the same key.
+ * it when its key is that of its cell's current inputs. A cell run with other versions of its
+ * pinned packages than its requirements say is stored as failed, naming them. Refuses stale or
+ * invalid entries with the reason, each on its own: one bad entry never loses the others; a
+ * failure never replaces an ok entry of the same key.
  */
-export async function ingestBundle(raw: unknown, jobs: PlannedJob[], cache: JobCache): Promise<IngestOutcome[]> {
+export async function ingestBundle(root: string, raw: unknown, jobs: PlannedJob[], cache: JobCache): Promise<IngestOutcome[]> {
   const bundle = BundleSchema.safeParse(raw);
   if (!bundle.success) throw new UserError(`not a result bundle (written by scripts/execute-plan.py of this version?):\n${z.prettifyError(bundle.error)}`);
   const byId = new Map(cellsOf(jobs).map((cell) => [cell.id, cell]));
@@ -69,7 +86,7 @@ export async function ingestBundle(raw: unknown, jobs: PlannedJob[], cache: JobC
       outcomes.push({ id, action: 'refused', reason: `invalid entry:\n${z.prettifyError(parsed.error)}` });
       continue;
     }
-    const { key, inputs, raw: done } = parsed.data;
+    const { key, inputs, installed, raw: done } = parsed.data;
     const cell = byId.get(id);
     if (cellKey(inputs) !== key) {
       outcomes.push({ id, action: 'refused', reason: 'its key is not the hash of its recorded inputs (edited or corrupt)' });
@@ -84,8 +101,17 @@ export async function ingestBundle(raw: unknown, jobs: PlannedJob[], cache: JobC
       outcomes.push({ id, action: 'refused', reason: `stale: the inputs changed since the plan was written (${changed}); plan and run it again` });
       continue;
     }
-    const outcome = classify(cell, done);
-    outcomes.push({ id, action: (await storeOutcome(cache, cell, outcome)) ? 'stored' : 'kept-ok', outcome });
+    const mismatches = versionMismatches((await pinsOf(root, [cell])).get(cell.id)!, installed);
+    const outcome: CellOutcome = mismatches.length
+      ? { ...classify(cell, done), status: 'failed', result: null, error: {
+          message: `it ran with other versions than its key's pinned requirements: ${mismatches.join(', ')}; install the pinned versions on that machine and run it again`,
+          exit_code: done.exit_code, stderr_tail: done.stderr_tail } }
+      : classify(cell, done);
+    try {
+      outcomes.push({ id, action: (await storeOutcome(cache, cell, outcome)) ? 'stored' : 'kept-ok', outcome });
+    } catch (error) {
+      outcomes.push({ id, action: 'refused', reason: `could not be stored: ${(error as Error).message}` });
+    }
   }
   return outcomes;
 }

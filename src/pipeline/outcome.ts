@@ -5,12 +5,15 @@
 import { z } from 'zod';
 import type { PlannedCell, PlannedCheck, PlannedJob } from './plan.ts';
 import { CheckResultSchema, PROTOCOL_VERSION, ProgressEventSchema, RunnerResultSchema, TurnEventSchema } from './schemas.ts';
-import type { CheckResult, ProgressEvent, RawOutcome, RunnerResult, RunStatus } from './schemas.ts';
+import type { Benchmark, CheckResult, ProgressEvent, RawOutcome, RunnerResult, RunStatus } from './schemas.ts';
 
 /** A runner (or the check) exits with this code when its framework cannot be imported. */
 export const EXIT_UNAVAILABLE = 3;
 /** How many of the last stderr lines an outcome keeps. */
 export const STDERR_TAIL_LINES = 30;
+/** The most a job may print on stdout (its protocol lines); a process that prints more is stopped
+ * (job-process.ts and scripts/execute-plan.py). */
+export const OUTPUT_LIMIT_MB = 16;
 
 export interface Outcome<Result> {
   status: RunStatus;
@@ -55,11 +58,37 @@ export function parseLine<Result = RunnerResult>(line: string, kind: PlannedJob[
   return { kind: 'progress', event: parsed.data as ProgressEvent };
 }
 
+/** What every result of a benchmark must say (from its content record). */
+export type Expected = Pick<Benchmark, 'metric' | 'param_count' | 'throughput_unit'>;
+
+export const expectedOf = ({ metric, param_count, throughput_unit }: Expected): Expected => ({ metric, param_count, throughput_unit });
+
+/** Why a result cannot be a measurement of its benchmark, in words; empty when it is plausible.
+ * Checked on every result: at the build's run, at ingest, and on every cache entry loaded. */
+export function implausible(result: RunnerResult, expected: Expected): string[] {
+  const problems: string[] = [];
+  const { metric, throughput } = result;
+  if (metric.name !== expected.metric.name || metric.unit !== expected.metric.unit)
+    problems.push(`its metric is ${metric.name} in ${metric.unit}; the benchmark's is ${expected.metric.name} in ${expected.metric.unit}`);
+  if (throughput.unit !== expected.throughput_unit) problems.push(`its throughput is in ${throughput.unit}; the benchmark's is in ${expected.throughput_unit}`);
+  if (result.param_count !== expected.param_count) problems.push(`its network has ${result.param_count} parameters; the benchmark's has ${expected.param_count}`);
+  for (const [what, stats] of [['metric', metric], ['throughput', throughput]] as const) {
+    const values = [...stats.samples, stats.median, stats.min, stats.max];
+    if (!values.every((value) => Number.isFinite(value) && value > 0)) problems.push(`its ${what} holds a value that is not a finite positive number`);
+    else if (!(stats.min <= stats.median && stats.median <= stats.max) || stats.samples.some((value) => value < stats.min || value > stats.max))
+      problems.push(`its ${what} median or samples lie outside [min, max] = [${stats.min}, ${stats.max}]`);
+  }
+  const times = [result.warmup_s, ...(result.epoch_seconds ?? []).flat()];
+  if (!times.every((value) => Number.isFinite(value) && value >= 0)) problems.push('its warm-up or epoch times are not finite non-negative numbers');
+  return problems;
+}
+
 /** Classifies what a job's process did. */
-export function classify(job: Pick<PlannedCell, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CellOutcome;
-export function classify(job: Pick<PlannedCheck, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CheckOutcome;
-export function classify(job: Pick<PlannedJob, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CellOutcome | CheckOutcome;
-export function classify(job: Pick<PlannedJob, 'kind' | 'cell' | 'timeoutS'>, raw: RawOutcome): CellOutcome | CheckOutcome {
+type Classified = Pick<PlannedJob, 'kind' | 'cell' | 'timeoutS' | 'expected'>;
+export function classify(job: Classified & Pick<PlannedCell, 'kind'>, raw: RawOutcome): CellOutcome;
+export function classify(job: Classified & Pick<PlannedCheck, 'kind'>, raw: RawOutcome): CheckOutcome;
+export function classify(job: Classified, raw: RawOutcome): CellOutcome | CheckOutcome;
+export function classify(job: Classified, raw: RawOutcome): CellOutcome | CheckOutcome {
   const what = job.kind === 'cell' ? 'runner' : 'check';
   const results: (RunnerResult | CheckResult)[] = [];
   let bad: string | null = null;
@@ -81,16 +110,20 @@ export function classify(job: Pick<PlannedJob, 'kind' | 'cell' | 'timeoutS'>, ra
   }) as CellOutcome | CheckOutcome;
 
   if (raw.timed_out) return outcome('timeout', `no result within the ${job.timeoutS} s timeout; the ${what} was stopped`);
+  if (raw.stdout_truncated) return outcome('invalid-output', `the ${what} printed more than ${OUTPUT_LIMIT_MB} MB on stdout and was stopped`);
   if (raw.exit_code === EXIT_UNAVAILABLE) return outcome('unavailable', stderrTail.at(-1) ?? 'the framework could not be imported');
   if (raw.exit_code !== 0) {
-    const how = raw.signal ? `was killed by ${raw.signal}` : `exited with code ${raw.exit_code}`;
+    const how = raw.signal ? `was killed by ${raw.signal}` : raw.exit_code === null ? 'could not be started' : `exited with code ${raw.exit_code}`;
     return outcome('failed', `the ${what} ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`);
   }
   if (bad) return outcome('invalid-output', bad);
   if (results.length === 0) return outcome('invalid-output', `the ${what} exited without a result event`);
   if (results.length > 1) return outcome('invalid-output', `the ${what} printed ${results.length} result events; exactly one is allowed`);
-  // An fp32 cell measured with TF32 on did not measure fp32: the one rule on a result's content.
-  if (job.kind === 'cell' && job.cell.mode === 'fp32' && (results[0] as RunnerResult).environment.tf32 === true)
-    return outcome('failed', 'TF32 was on in fp32 mode: the result is not a true fp32 measurement');
+  if (job.kind === 'check') return outcome('ok', null);
+  const result = results[0] as RunnerResult;
+  const problems = implausible(result, job.expected);
+  if (problems.length) return outcome('invalid-output', `the result is not plausible for ${job.cell.benchmark}: ${problems.join('; ')}`);
+  // An fp32 cell measured with TF32 on did not measure fp32.
+  if (job.cell.mode === 'fp32' && result.environment.tf32 === true) return outcome('failed', 'TF32 was on in fp32 mode: the result is not a true fp32 measurement');
   return outcome('ok', null);
 }

@@ -7,6 +7,8 @@ import type { Content } from './content.ts';
 import { EQUIVALENCE_DIR, SHARED_MODULE_DIR } from './files.ts';
 import { cellKey, diffInputs, keyContext, keyInputs, runnerPath } from './key.ts';
 import type { KeyContext } from './key.ts';
+import { expectedOf } from './outcome.ts';
+import type { Expected } from './outcome.ts';
 import type { Benchmark, CacheEntry, CellId, CheckEntry, Framework, KeyInputs, Mode, Profile, Target } from './schemas.ts';
 
 export interface Filters {
@@ -35,6 +37,8 @@ interface Planned<Kind extends string, Entry> {
   timeoutS: number;
   /** Whether the job's target can be launched from this machine. */
   runnable: boolean;
+  /** What its benchmark's results must say (metric, units, parameter count). */
+  expected: Expected;
   /** The entry stored under the current key, whatever its status. */
   current: Entry | null;
   /** The newest entry of the same job under an older key (ok entries preferred). */
@@ -105,7 +109,7 @@ function cannot(benchmark: Benchmark, framework: Framework, target: Target | und
 }
 
 async function planJob<Kind extends 'cell' | 'check', E extends CacheEntry | CheckEntry>(
-  base: Pick<Planned<Kind, E>, 'kind' | 'id' | 'cell' | 'timeoutS' | 'runnable'>,
+  base: Pick<Planned<Kind, E>, 'kind' | 'id' | 'cell' | 'timeoutS' | 'runnable' | 'expected'>,
   context: KeyContext,
   benchmark: Benchmark,
   framework: Framework,
@@ -137,7 +141,7 @@ export async function plan(root: string, content: Content, stored: Stored, filte
         for (const mode of benchmark.modes.filter((m) => keep(filters.modes, m))) {
           const profile = filters.profile ?? target.profile;
           const cell: CellId = { benchmark: benchmark.id, framework: framework.id, target: target.id, mode, profile };
-          const base = { kind: 'cell' as const, id: cellId(cell), cell, timeoutS: benchmark.timeout_s[profile], runnable: target.launch.kind !== 'offline' };
+          const base = { kind: 'cell' as const, id: cellId(cell), cell, timeoutS: benchmark.timeout_s[profile], runnable: target.launch.kind !== 'offline', expected: expectedOf(benchmark) };
           jobs.push(await planJob(base, cellContext, benchmark, framework, target, cellEntries.get(base.id) ?? []));
         }
       }
@@ -153,7 +157,7 @@ export async function plan(root: string, content: Content, stored: Stored, filte
     for (const framework of frameworks) {
       const check = { benchmark: benchmark.id, framework: framework.id };
       const cell: CellId = { ...check, target: cpu?.id ?? 'cpu', mode: 'fp32', profile: 'smoke' };
-      const base = { kind: 'check' as const, id: checkId(check), cell, timeoutS: benchmark.timeout_s.smoke, runnable: true };
+      const base = { kind: 'check' as const, id: checkId(check), cell, timeoutS: benchmark.timeout_s.smoke, runnable: true, expected: expectedOf(benchmark) };
       jobs.push(await planJob(base, checkContext, benchmark, framework, cpu, checkEntries.get(base.id) ?? []));
     }
   }

@@ -326,6 +326,8 @@ export const RawOutcomeSchema = z.strictObject({
   timed_out: z.boolean(),
   // Every line the process printed on stdout (the protocol's events).
   stdout: z.array(z.string()),
+  // The process printed more than the limit (job-process.ts, OUTPUT_LIMIT_BYTES) and was stopped.
+  stdout_truncated: z.boolean(),
   stderr_tail: z.array(z.string()),
   started_at: z.iso.datetime(),
   finished_at: z.iso.datetime(),
@@ -344,10 +346,16 @@ export const PlanCellSchema = z.strictObject({
   timeout_s: z.number().positive(),
   spec: CellSpecSchema,
   variables: z.record(z.string(), z.string()),
+  // The exact pins of the cell's requirements (package name -> version): the executor runs a cell
+  // only when the Python it uses has these installed, since the key says they ran.
+  pins: z.record(z.string(), z.string()),
 });
 
+export const PLAN_VERSION = 3;
+export const BUNDLE_VERSION = 3;
+
 export const PlanFileSchema = z.strictObject({
-  plan_version: z.literal(2),
+  plan_version: z.literal(PLAN_VERSION),
   created_at: z.iso.datetime(),
   target: id,
   cells: z.array(PlanCellSchema),
@@ -356,10 +364,17 @@ export const PlanFileSchema = z.strictObject({
 // What the executor brings back: for each cell it ran, its id, key and inputs and the raw outcome of its
 // process, classified at ingest by the build's own code. Entries are read one by one, so one bad
 // entry does not lose the others.
-export const BundleEntrySchema = z.strictObject({ id: z.string(), key: z.string(), inputs: KeyInputsSchema, raw: RawOutcomeSchema });
+// `installed`: the version of each pinned package in the executor's Python (null: not installed).
+export const BundleEntrySchema = z.strictObject({
+  id: z.string(),
+  key: z.string(),
+  inputs: KeyInputsSchema,
+  installed: z.record(z.string(), z.string().nullable()),
+  raw: RawOutcomeSchema,
+});
 
 export const BundleSchema = z.strictObject({
-  bundle_version: z.literal(2),
+  bundle_version: z.literal(BUNDLE_VERSION),
   target: id,
   plan_created_at: z.string(),
   entries: z.array(z.unknown()),

@@ -6,14 +6,14 @@ import { loadContent } from '../../src/pipeline/content.ts';
 import { CALIBRATION_DRIFT_LIMIT, calibrationDrift, datasetRow, noiseOf, REPEAT_SPREAD_LIMIT } from '../../src/pipeline/datasets.ts';
 import type { PlannedCell } from '../../src/pipeline/plan.ts';
 import type { RunnerResult } from '../../src/pipeline/schemas.ts';
-import { CELL, cacheEntry, failedEntry, runnerResult } from './fixtures.ts';
+import { CELL, EXPECTED, cacheEntry, failedEntry, runnerResult } from './fixtures.ts';
 import { ROOT } from './project.ts';
 
 const content = await loadContent(ROOT);
 const KEY = 'd'.repeat(64);
 const planned = (overrides: Partial<PlannedCell>): PlannedCell => ({
   kind: 'cell', id: 'cnn-cifar10/pytorch/cpu/fp32/smoke', cell: CELL, status: 'missing', reason: null, key: KEY, inputs: cacheEntry().inputs,
-  runner: 'runners/pytorch/cnn_cifar10.py', timeoutS: 300, runnable: true, current: null, previous: null, changed: [], ...overrides,
+  runner: 'runners/pytorch/cnn_cifar10.py', timeoutS: 300, runnable: true, expected: EXPECTED, current: null, previous: null, changed: [], ...overrides,
 });
 
 describe('dataset rows', () => {

@@ -1,8 +1,12 @@
 // Small valid records for tests of the pipeline's stages.
 import { CACHE_ENTRY_VERSION, PROTOCOL_VERSION, SPEC_VERSION } from '../../src/pipeline/schemas.ts';
 import type { CacheEntry, CellId, RunnerResult } from '../../src/pipeline/schemas.ts';
+import type { Expected } from '../../src/pipeline/outcome.ts';
 
 export const CELL: CellId = { benchmark: 'cnn-cifar10', framework: 'pytorch', target: 'cpu', mode: 'fp32', profile: 'smoke' };
+
+/** What CELL's benchmark (content/benchmarks/cnn-cifar10.json) expects of a result. */
+export const EXPECTED: Expected = { metric: { name: 'train_seconds', unit: 's', label: 'training time' }, param_count: 3441592, throughput_unit: 'images/s' };
 
 export function runnerResult(median = 1.5): RunnerResult {
   return {

@@ -6,7 +6,7 @@ import { Interrupted, runJob } from '../../src/pipeline/job-process.ts';
 import { classify } from '../../src/pipeline/outcome.ts';
 import { PROTOCOL_VERSION, SPEC_VERSION } from '../../src/pipeline/schemas.ts';
 import type { ProgressEvent } from '../../src/pipeline/schemas.ts';
-import { CELL } from './fixtures.ts';
+import { CELL, EXPECTED } from './fixtures.ts';
 
 const FAKES = join(import.meta.dirname, 'fake_runners');
 
@@ -21,7 +21,7 @@ async function run(name: string, options: { timeoutS?: number; signal?: AbortSig
     onProgress: options.onProgress,
     signal: options.signal,
   });
-  return classify({ kind: 'cell', cell: CELL, timeoutS }, raw);
+  return classify({ kind: 'cell', cell: CELL, timeoutS, expected: EXPECTED }, raw);
 }
 
 describe('runner protocol', () => {

@@ -9,6 +9,7 @@ import { ensureEnvironment } from '../../src/pipeline/environments.ts';
 import { classify } from '../../src/pipeline/outcome.ts';
 import { BundleEntrySchema } from '../../src/pipeline/schemas.ts';
 import type { RawOutcome } from '../../src/pipeline/schemas.ts';
+import { EXPECTED } from './fixtures.ts';
 import { copyProject, ROOT } from './project.ts';
 import type { Project } from './project.ts';
 
@@ -101,7 +102,7 @@ describe('plan, execute, ingest', () => {
     await writeFile(join(project.root, 'nonsense.json'), '{"hello": 1}');
     const ingested = await node('scripts/ingest.ts', 'nonsense.json');
     expect(ingested.exitCode).toBe(1);
-    expect(ingested.stderr).toMatch(/error: not a result bundle/);
+    expect(ingested.stderr).toMatch(/error: nonsense.json: not a result bundle/);
   });
 });
 
@@ -110,9 +111,9 @@ describe('the executor', () => {
     const fakes = join(import.meta.dirname, 'fake_runners');
     const cellId = { benchmark: 'b', framework: 'f', target: 't', mode: 'fast' as const, profile: 'smoke' as const };
     const cell = (name: string, timeout_s = 30) => ({
-      id: name, key: name, cell: cellId, inputs: {}, args: [join(fakes, `${name}.py`), '--cell', '-'], timeout_s, spec: {}, variables: { PYTHONPATH: fakes },
+      id: name, key: name, cell: cellId, inputs: {}, args: [join(fakes, `${name}.py`), '--cell', '-'], timeout_s, spec: {}, variables: { PYTHONPATH: fakes }, pins: {},
     });
-    const plan = { plan_version: 2, created_at: new Date().toISOString(), target: 't',
+    const plan = { plan_version: 3, created_at: new Date().toISOString(), target: 't',
       cells: [cell('good'), cell('crash'), cell('hang', 1), cell('garbage'), cell('two_results'), cell('nothing'), cell('unavailable')] };
     const planFile = join(project.root, 'fake-plan.json');
     const bundleFile = join(project.root, 'fake-bundle.json');
@@ -122,7 +123,7 @@ describe('the executor', () => {
     });
     expect(executed.exitCode, executed.all).toBe(0);
     const entries = JSON.parse(await readFile(bundleFile, 'utf8')).entries.map((entry: unknown) => BundleEntrySchema.extend({ inputs: z.unknown() }).parse(entry));
-    const outcomes = entries.map((entry: { id: string; raw: RawOutcome }) => classify({ kind: 'cell', cell: cellId, timeoutS: entry.id === 'hang' ? 1 : 30 }, entry.raw));
+    const outcomes = entries.map((entry: { id: string; raw: RawOutcome }) => classify({ kind: 'cell', cell: cellId, timeoutS: entry.id === 'hang' ? 1 : 30, expected: EXPECTED }, entry.raw));
     expect(outcomes.map((o: { status: string }) => o.status)).toEqual(['ok', 'failed', 'timeout', 'invalid-output', 'invalid-output', 'invalid-output', 'unavailable']);
     expect(outcomes[1].error.stderr_tail.at(-1)).toBe('RuntimeError: out of memory');
     expect(entries[2].raw).toMatchObject({ timed_out: true, exit_code: null, signal: 'SIGTERM' });

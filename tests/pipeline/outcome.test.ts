@@ -3,13 +3,13 @@
 import { describe, expect, test } from 'vitest';
 import { classify, parseLine } from '../../src/pipeline/outcome.ts';
 import type { EquivalenceOutcome, RawOutcome } from '../../src/pipeline/schemas.ts';
-import { CELL, runnerResult } from './fixtures.ts';
+import { CELL, EXPECTED, runnerResult } from './fixtures.ts';
 
-const cell = { kind: 'cell' as const, cell: CELL, timeoutS: 300 };
-const check = { kind: 'check' as const, cell: CELL, timeoutS: 300 };
+const cell = { kind: 'cell' as const, cell: CELL, timeoutS: 300, expected: EXPECTED };
+const check = { kind: 'check' as const, cell: CELL, timeoutS: 300, expected: EXPECTED };
 
 const raw = (overrides: Partial<RawOutcome> = {}): RawOutcome => ({
-  exit_code: 0, signal: null, timed_out: false, stdout: [], stderr_tail: [],
+  exit_code: 0, signal: null, timed_out: false, stdout: [], stdout_truncated: false, stderr_tail: [],
   started_at: '2026-12-01T10:00:00.000Z', finished_at: '2026-12-01T10:00:09.000Z', wall_s: 9, command: ['python', 'runner.py'], ...overrides,
 });
 

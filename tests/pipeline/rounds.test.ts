@@ -8,7 +8,7 @@ import { loadContent } from '../../src/pipeline/content.ts';
 import type { PlannedCell } from '../../src/pipeline/plan.ts';
 import { runInRounds } from '../../src/pipeline/run.ts';
 import type { JobOutcome, Launched } from '../../src/pipeline/run.ts';
-import { CELL } from './fixtures.ts';
+import { CELL, EXPECTED } from './fixtures.ts';
 import { ROOT } from './project.ts';
 import { silentReporter } from './silent.ts';
 
@@ -23,7 +23,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 function launched(name: string, env: Record<string, string> = {}, timeoutS = 30): Launched {
   const cell = { ...CELL, framework: name };
-  const planned = { kind: 'cell', id: `${CELL.benchmark}/${name}`, cell, key: 'k', timeoutS } as PlannedCell;
+  const planned = { kind: 'cell', id: `${CELL.benchmark}/${name}`, cell, key: 'k', timeoutS, expected: EXPECTED } as PlannedCell;
   return { job: planned, launch: { file: 'python3', args: ['rounds.py', '--cell', '-'], env: { NAME: name, ROUNDS_LOG: join(dir, 'log'), ...env }, display: [] } };
 }
 
