@@ -148,11 +148,18 @@ async function main(): Promise<number> {
   );
   const summary = await runJobs(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal });
 
-  // The datasets always cover the whole declared matrix, whatever the filters ran.
-  const written = await refreshDatasets(project, filters.profile);
+  // The datasets always cover the whole declared matrix at each target's own profile, whatever the
+  // filters ran: a trial at another profile never changes what the report shows.
+  const written = await refreshDatasets(project);
+  if (filters.profile) reporter.log(`--profile ${filters.profile}: its results are kept in cache/; the report shows each target at its own profile`);
   reporter.log(written.length ? `datasets written: ${written.map((p) => p.slice(root.length + 1)).join(', ')}` : 'datasets unchanged');
 
+  if (summary.unsaved.length) {
+    reporter.log(`${summary.unsaved.length} result(s) could not be written to cache/ and are kept at: ${summary.unsaved.join(', ')}`);
+    reporter.log('make cache/ writable (or free space), then move them to the same paths under cache/');
+  }
   if (summary.interrupted) return 130;
+  if (summary.unsaved.length) return 1;
   const failures = summary.executed.filter((executed) => !succeeded(executed));
   const failedCells = failures.filter(({ job }) => job.kind === 'cell').length;
   if (failedCells) reporter.log(`${failedCells} cell(s) did not succeed; the report shows them with their reasons`);

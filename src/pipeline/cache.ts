@@ -1,12 +1,16 @@
 // The result cache: keyv over a store that keeps one pretty-printed JSON file per job and key under
 // cache/, so a pull request shows each new result as one small, readable file. Cells live in
 // cache/<benchmark>/<framework>/, checks in cache/equivalence/, replaced records in cache/history/.
-import { readdir, readFile, rm } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import Keyv from 'keyv';
 import { z } from 'zod';
 import { CACHE_DIR, writeFileAtomic } from './files.ts';
-import { canonicalJson } from './key.ts';
+import type { Content } from './content.ts';
+import { UserError } from './errors.ts';
+import { canonicalJson, cellKey } from './key.ts';
+import { implausible } from './outcome.ts';
 import type { CellOutcome, CheckOutcome } from './outcome.ts';
 import type { PlannedCell, PlannedCheck, PlannedJob, Stored } from './plan.ts';
 import { CACHE_ENTRY_VERSION, CacheEntrySchema, CheckEntrySchema } from './schemas.ts';
@@ -47,16 +51,7 @@ function fileStore(dir: string, exclude: string[]) {
       await rm(dir, { recursive: true, force: true });
     },
     async *iterator(): AsyncGenerator<[string, StoredText]> {
-      let files: string[] = [];
-      try {
-        files = (await readdir(dir, { recursive: true }))
-          .filter((file) => file.endsWith('.json') && !exclude.includes(file.split(/[\\/]/)[0]))
-          .sort();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-      for (const file of files) {
-        const name = file.slice(0, -'.json'.length).split('\\').join('/');
+      for (const name of (await scan(dir, exclude)).names) {
         const stored = await read(name);
         if (stored) yield [name, stored];
       }
@@ -64,8 +59,33 @@ function fileStore(dir: string, exclude: string[]) {
   };
 }
 
+/** The record names under `dir` (its .json files, the `exclude`d top-level folders left out), and
+ * the .json paths that cannot be records (a name no job has, a folder, a link): never read. */
+async function scan(dir: string, exclude: string[]): Promise<{ names: string[]; strays: CacheProblem[] }> {
+  const found: { names: string[]; strays: CacheProblem[] } = { names: [], strays: [] };
+  let entries: Dirent[] = [];
+  try {
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  for (const entry of entries) {
+    const file = relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/');
+    if (!entry.name.endsWith('.json') || exclude.includes(file.split('/')[0])) continue;
+    const name = file.slice(0, -'.json'.length);
+    if (entry.isFile() && NAME.test(name) && !name.includes('..')) found.names.push(name);
+    else found.strays.push({ path: shownPath(join(dir, file)), message: `not a cache entry (${entry.isFile() ? 'a name no job has' : 'not a plain file'}); ignored` });
+  }
+  found.names.sort();
+  return found;
+}
+
+const shownPath = (path: string) => relative(process.cwd(), path) || path;
+
 export interface Cache {
   dir: string;
+  /** Top-level folders of `dir` that hold other stores. */
+  exclude: string[];
   store: Keyv<string>;
   /** Where a record goes when a new one of the same name replaces it (`--remeasure`, a rerun of a
    * failure): nothing measured is ever deleted. */
@@ -79,7 +99,7 @@ export const HISTORY_FOLDER = 'history';
 
 export function openCache(dir: string, exclude: string[] = [CHECKS_FOLDER, HISTORY_FOLDER], historyDir = join(dir, HISTORY_FOLDER)): Cache {
   const store = new Keyv<string>({ store: fileStore(dir, exclude), serialization: false });
-  return { dir, store, historyDir };
+  return { dir, exclude, store, historyDir };
 }
 
 /** The replaced records of one name, oldest first: history/<name>.<its finished_at>.json. */
@@ -102,7 +122,7 @@ export interface CacheProblem {
 
 /** Parses a stored file with its record's schema; `nameOf` says what its name must be. */
 export function parseStored<T>(cache: Cache, name: string, text: string, schema: z.ZodType<T>, nameOf: (record: T) => string): T | CacheProblem {
-  const path = relative(process.cwd(), pathOf(cache.dir, name)) || pathOf(cache.dir, name);
+  const path = shownPath(pathOf(cache.dir, name));
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -146,17 +166,69 @@ export interface RecordKind<T extends { status: string; finished_at: string }> {
 
 const cellEntries: RecordKind<CacheEntry> = { schema: CacheEntrySchema, nameOf: (entry) => entryName(entry.cell, entry.key) };
 
-/** Every valid record of a store; invalid or corrupt files are reported by path and left out, never rendered. */
-export async function listRecords<T extends { status: string; finished_at: string }>(cache: Cache, kind: RecordKind<T>): Promise<{ entries: T[]; problems: CacheProblem[] }> {
-  const listing: { entries: T[]; problems: CacheProblem[] } = { entries: [], problems: [] };
-  for await (const [name, text] of cache.store.iterator()) {
-    if (typeof name !== 'string' || typeof text !== 'string') continue;
-    const parsed = parseStored(cache, name, text, kind.schema, kind.nameOf);
+/** Every readable record of a store; corrupt or stray files are reported by path and left out. With
+ * `verify`, a record that fails it is kept as invalid (verified), never as a result. */
+export async function listRecords<T extends StoredRecord>(cache: Cache, kind: RecordKind<T>, verify?: Verify): Promise<{ entries: T[]; problems: CacheProblem[] }> {
+  const { names, strays } = await scan(cache.dir, cache.exclude);
+  const listing: { entries: T[]; problems: CacheProblem[] } = { entries: [], problems: strays };
+  for (const name of names) {
+    const parsed = await readRecord(cache, name, kind);
+    if (parsed === undefined) continue;
     if (isProblem(parsed)) listing.problems.push(parsed);
-    else listing.entries.push(parsed);
+    else listing.entries.push(verify ? verified(cache, name, parsed, verify, listing.problems) : parsed);
   }
   return listing;
 }
+
+/** One record by name; undefined when there is none, a problem when it cannot be read or parsed. */
+async function readRecord<T extends StoredRecord>(cache: Cache, name: string, kind: RecordKind<T>): Promise<T | CacheProblem | undefined> {
+  let text: string | undefined;
+  try {
+    text = await cache.store.get(name);
+  } catch (error) {
+    return { path: shownPath(pathOf(cache.dir, name)), message: `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); treated as missing` };
+  }
+  return text === undefined ? undefined : parseStored(cache, name, text, kind.schema, kind.nameOf);
+}
+
+type StoredRecord = CacheEntry | CheckEntry;
+/** Why a record cannot stand for its job (verifyRecord with the content). */
+export type Verify = (record: StoredRecord) => string[];
+
+/** The record as it may be shown: itself, or, when it fails verification, invalid with the reasons. */
+function verified<T extends StoredRecord>(cache: Cache, name: string, record: T, verify: Verify, problems: CacheProblem[]): T {
+  const reasons = verify(record);
+  if (reasons.length === 0) return record;
+  problems.push({ path: shownPath(pathOf(cache.dir, name)), message: `invalid (${reasons.join('; ')}); shown as invalid, never as a result` });
+  const error = { message: `its stored record fails verification: ${reasons.join('; ')}`, exit_code: null, stderr_tail: [] };
+  return { ...record, status: 'invalid-output', error, ...('cell' in record ? { result: null } : { outcome: null }) };
+}
+
+/**
+ * Why a stored record cannot stand for its job, in words (empty when it can): its key must be the
+ * hash of its inputs and its inputs those of its job (a record copied to another cell's name, or
+ * edited, fails), ok must mean a result and anything else a reason, and a cell's result must be
+ * plausible for its benchmark (outcome.ts, implausible) and honour the TF32 rule.
+ */
+export function verifyRecord(record: StoredRecord, content: Pick<Content, 'benchmarks'>): string[] {
+  const reasons: string[] = [];
+  if (cellKey(record.inputs) !== record.key) reasons.push('its key is not the hash of its inputs');
+  const ran = record.inputs.cell;
+  const job = 'cell' in record ? record.cell : record.check;
+  const sameJob = 'cell' in record ? canonicalJson(ran) === canonicalJson(record.cell) : ran.benchmark === job.benchmark && ran.framework === job.framework;
+  if (!sameJob) reasons.push(`its inputs are those of ${cellIdText(ran)}, not of its own job`);
+  const result = 'cell' in record ? record.result : record.outcome;
+  if (record.status === 'ok' && result === null) reasons.push('it is ok without a result');
+  if (record.status !== 'ok' && (result !== null || record.error === null)) reasons.push(`it is ${record.status} ${result !== null ? 'with a result' : 'without a reason'}`);
+  if ('cell' in record && record.result) {
+    const benchmark = content.benchmarks.find((b) => b.id === record.cell.benchmark);
+    if (benchmark) reasons.push(...implausible(record.result, benchmark));
+    if (record.cell.mode === 'fp32' && record.result.environment.tf32 === true) reasons.push('TF32 was on in fp32 mode');
+  }
+  return reasons;
+}
+
+const cellIdText = (cell: CellId) => `${cell.benchmark}/${cell.framework}/${cell.target}/${cell.mode}/${cell.profile}`;
 
 export interface HistoryListing<T> {
   entries: { record: T; path: string }[];
@@ -164,20 +236,21 @@ export interface HistoryListing<T> {
 }
 
 /** Every record that a newer one of the same name replaced (history/<name>.<time>.json). */
-export async function listHistory<T extends { status: string; finished_at: string }>(cache: Cache, kind: RecordKind<T>): Promise<HistoryListing<T>> {
+export async function listHistory<T extends StoredRecord>(cache: Cache, kind: RecordKind<T>, verify?: Verify): Promise<HistoryListing<T>> {
   const history = openCache(cache.historyDir, [CHECKS_FOLDER]);
-  const listing: HistoryListing<T> = { entries: [], problems: [] };
-  for await (const [name, text] of history.store.iterator()) {
-    if (typeof name !== 'string' || typeof text !== 'string') continue;
+  const { names, strays } = await scan(history.dir, history.exclude);
+  const listing: HistoryListing<T> = { entries: [], problems: strays };
+  for (const name of names) {
     const replaced = name.slice(0, name.lastIndexOf('.'));
-    const parsed = parseStored(history, name, text, kind.schema, (record) => (kind.nameOf(record) === replaced ? name : kind.nameOf(record)));
+    const parsed = await readRecord(history, name, { schema: kind.schema, nameOf: (record) => (kind.nameOf(record) === replaced ? name : kind.nameOf(record)) });
+    if (parsed === undefined) continue;
     if (isProblem(parsed)) listing.problems.push(parsed);
-    else listing.entries.push({ record: parsed, path: pathOf(history.dir, name) });
+    else listing.entries.push({ record: verify ? verified(history, name, parsed, verify, listing.problems) : parsed, path: pathOf(history.dir, name) });
   }
   return listing;
 }
 
-export const listCellHistory = (cache: Cache) => listHistory(cache, cellEntries);
+export const listCellHistory = (cache: Cache, verify?: Verify) => listHistory(cache, cellEntries, verify);
 
 /**
  * Stores a record. One that is not ok never replaces an ok record of the same name (key).
@@ -223,10 +296,31 @@ export function openJobCache(dir: string): JobCache {
 /** The project's cache, cache/ under its root. */
 export const projectCache = (root: string) => openJobCache(join(root, CACHE_DIR));
 
-/** Every valid record of both kinds; invalid or corrupt files are reported by path and left out. */
-export async function listStored(cache: JobCache): Promise<{ stored: Stored; problems: CacheProblem[] }> {
-  const [cells, checks] = await Promise.all([listRecords(cache.cells, cellEntries), listRecords(cache.checks, checkEntries)]);
+/** Every record of both kinds, verified against `content` when given (verifyRecord); corrupt or
+ * stray files are reported by path and left out. */
+export async function listStored(cache: JobCache, content?: Pick<Content, 'benchmarks'>): Promise<{ stored: Stored; problems: CacheProblem[] }> {
+  const verify = content && ((record: StoredRecord) => verifyRecord(record, content));
+  const [cells, checks] = await Promise.all([listRecords(cache.cells, cellEntries, verify), listRecords(cache.checks, checkEntries, verify)]);
   return { stored: { cells: cells.entries, checks: checks.entries }, problems: [...cells.problems, ...checks.problems] };
+}
+
+/**
+ * Makes sure every folder of the cache can be written, before any job runs: a measurement is never
+ * taken only to find it cannot be kept. Throws a UserError naming the folder and the cause.
+ */
+export async function checkWritable(cache: JobCache): Promise<void> {
+  for (const dir of [cache.cells.dir, cache.checks.dir, cache.cells.historyDir, cache.checks.historyDir]) {
+    const probe = join(dir, `.write-test.${process.pid}`);
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(probe, 'x'.repeat(4096));
+      await rm(probe, { force: true });
+    } catch (error) {
+      await rm(probe, { force: true }).catch(() => {});
+      throw new UserError(`cannot write to ${shownPath(dir)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was run. ` +
+        'Make the cache folder writable (or free space) and build again.');
+    }
+  }
 }
 
 /** The cache record of a job's classified outcome. */

@@ -2,10 +2,14 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CHECKS_FOLDER, HISTORY_FOLDER } from './cache.ts';
 import { UserError } from './errors.ts';
 import { runnerPath } from './key.ts';
 import { BenchmarkSchema, FrameworkSchema, TargetSchema } from './schemas.ts';
 import type { Benchmark, Framework, Target } from './schemas.ts';
+
+/** Ids a benchmark cannot have: the cache keeps the checks and the history in folders of these names. */
+const RESERVED_IDS = [CHECKS_FOLDER, HISTORY_FOLDER];
 
 export interface Content {
   benchmarks: Benchmark[];
@@ -14,7 +18,10 @@ export interface Content {
 }
 
 async function loadFolder<T>(dir: string, schema: z.ZodType<T>): Promise<T[]> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+  const listed = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot read ${dir} (${error.code ?? error.message}): run from the project's folder, or give --root`);
+  });
+  const names = listed.filter((name) => name.endsWith('.json')).sort();
   const records: T[] = [];
   for (const name of names) {
     const path = join(dir, name);
@@ -41,6 +48,9 @@ export async function loadContent(root: string): Promise<Content> {
     frameworks: await loadFolder(join(dir, 'frameworks'), FrameworkSchema),
     targets: await loadFolder(join(dir, 'targets'), TargetSchema),
   };
+  for (const benchmark of content.benchmarks) {
+    if (RESERVED_IDS.includes(benchmark.id)) throw new UserError(`benchmark id "${benchmark.id}" is reserved (a folder of cache/); choose another`);
+  }
   const benchmarkIds = new Set(content.benchmarks.map((b) => b.id));
   const targetIds = new Set(content.targets.map((t) => t.id));
   for (const framework of content.frameworks) {

@@ -1,7 +1,7 @@
 // The result datasets: one JSON file per benchmark under content/results/ (its cells and the
 // Rosetta checks of its networks), what the report renders and what pull-request reviewers read.
 // Sorted and free of build-time values, so they only change when a result does.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Content } from './content.ts';
 import { RESULTS_DIR, writeFileAtomic } from './files.ts';
@@ -146,9 +146,16 @@ export function buildDatasets(jobs: PlannedJob[], content: Content, entries: Cac
   }));
 }
 
-/** Writes each dataset whose content changed; returns the paths written. */
+/** Writes each dataset whose content changed and removes those of benchmarks no longer declared;
+ * returns the paths written or removed. */
 export async function writeDatasets(root: string, datasets: Dataset[]): Promise<string[]> {
   const written: string[] = [];
+  const declared = new Set(datasets.map((dataset) => `${dataset.benchmark}.json`));
+  for (const name of await readdir(join(root, RESULTS_DIR)).catch(() => [] as string[])) {
+    if (!name.endsWith('.json') || declared.has(name)) continue;
+    await rm(join(root, RESULTS_DIR, name), { force: true });
+    written.push(join(root, RESULTS_DIR, name));
+  }
   for (const dataset of datasets) {
     const path = join(root, RESULTS_DIR, `${dataset.benchmark}.json`);
     const text = `${canonicalJson(DatasetSchema.parse(dataset), 2)}\n`;

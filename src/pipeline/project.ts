@@ -1,5 +1,5 @@
 // The project as the command-line scripts see it: validated content, the cache and its entries.
-import { listCellHistory, listStored, projectCache } from './cache.ts';
+import { listCellHistory, listStored, projectCache, verifyRecord } from './cache.ts';
 import type { CacheProblem, JobCache } from './cache.ts';
 import { loadContent } from './content.ts';
 import type { Content } from './content.ts';
@@ -7,7 +7,7 @@ import { buildDatasets, writeDatasets } from './datasets.ts';
 import { UserError } from './errors.ts';
 import { plan } from './plan.ts';
 import type { Filters, Stored } from './plan.ts';
-import type { Profile } from './schemas.ts';
+import type { CacheEntry, CheckEntry } from './schemas.ts';
 
 export interface Project {
   root: string;
@@ -21,20 +21,23 @@ const warnAbout = (problems: CacheProblem[], warn: (line: string) => void) => {
   for (const problem of problems) warn(`warning: cache entry ${problem.path} is ${problem.message}`);
 };
 
+/** Loads the content and the cache, every record verified (an invalid one is shown as invalid). */
 export async function openProject(root: string, warn: (line: string) => void): Promise<Project> {
   const content = await loadContent(root);
   const cache = projectCache(root);
-  const { stored, problems } = await listStored(cache);
+  const { stored, problems } = await listStored(cache, content);
   warnAbout(problems, warn);
   return { root, content, cache, stored };
 }
 
-/** Rewrites the datasets from what the cache holds now, over the whole declared matrix (every
- * target at `profile` when given, else at its own); returns the paths written. */
-export async function refreshDatasets(project: Project, profile?: Profile): Promise<string[]> {
+/** Rewrites the datasets from what the cache holds now, over the whole declared matrix, every
+ * target at its own profile whatever a build's filters ran (results of other profiles stay in the
+ * cache, apart); returns the paths written or removed. */
+export async function refreshDatasets(project: Project): Promise<string[]> {
   const { root, content } = project;
-  const [{ stored }, history] = await Promise.all([listStored(project.cache), listCellHistory(project.cache.cells)]);
-  const everything = await plan(root, content, stored, { profile });
+  const verify = (record: CacheEntry | CheckEntry) => verifyRecord(record, content);
+  const [{ stored }, history] = await Promise.all([listStored(project.cache, content), listCellHistory(project.cache.cells, verify)]);
+  const everything = await plan(root, content, stored);
   return writeDatasets(root, buildDatasets(everything, content, [...stored.cells, ...history.entries.map((entry) => entry.record)]));
 }
 
@@ -63,7 +66,11 @@ export function checkFilters(content: Content, filters: Filters): void {
 
 /** Prints an error for the user and returns the exit code; unexpected errors keep their stack. */
 export function reportError(error: unknown, command: string): number {
+  const systemError = error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).syscall;
   if (error instanceof UserError || (error instanceof Error && error.name === 'ZodError')) {
+    console.error(`error: ${error.message}`);
+  } else if (systemError) {
+    // A file the system refused (permissions, a full disk): what and why, without a stack.
     console.error(`error: ${error.message}`);
   } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`error: ${error.message}\nRun \`${command} -- --help\` for the options.`);

@@ -1,18 +1,20 @@
 // The run stage: runs the planned jobs that can be launched from here (cells and checks alike),
 // one process working at a time (timings need the machine to themselves), the cells of one
 // benchmark on one target in interleaved rounds, and stores each outcome as soon as it is known.
-import { storeOutcome } from './cache.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkName, checkWritable, CHECKS_FOLDER, entryName, recordOf, serialiseEntry, storeOutcome } from './cache.ts';
 import type { JobCache } from './cache.ts';
 import type { Content } from './content.ts';
 import { ensureEnvironment } from './environments.ts';
 import type { Environment } from './environments.ts';
 import { Interrupted, jobArgs, jobSpec, startJob } from './job-process.ts';
 import type { JobProcess } from './job-process.ts';
-import { fileHasher } from './key.ts';
 import { launchFor, syncRunners } from './launch.ts';
 import type { Launch } from './launch.ts';
 import { classify } from './outcome.ts';
 import type { CellOutcome, CheckOutcome } from './outcome.ts';
+import { writeFileAtomic } from './files.ts';
 import { jobLabel } from './plan.ts';
 import type { PlannedJob } from './plan.ts';
 import type { Reporter } from './progress.ts';
@@ -40,6 +42,26 @@ export interface RunSummary {
   executed: Executed[];
   interrupted: boolean;
   stoppedEarly: boolean;
+  /** Where the records that could not be written to the cache were kept instead. */
+  unsaved: string[];
+}
+
+/**
+ * Keeps the record of a job whose cache file could not be written (a full disk, a folder that
+ * became read-only) under the system's temporary folder, at the path it has in cache/; returns
+ * where. If even that fails, the record goes to stderr: a measurement is never lost silently.
+ */
+async function keepElsewhere(job: PlannedJob, outcome: JobOutcome): Promise<string> {
+  const text = serialiseEntry(job.kind === 'cell' ? recordOf(job, outcome as CellOutcome) : recordOf(job, outcome as CheckOutcome));
+  const name = job.kind === 'cell' ? entryName(job.cell, job.key!) : `${CHECKS_FOLDER}/${checkName(job.cell, job.key!)}`;
+  const path = join(tmpdir(), 'rosetta-unsaved', `${name}.json`);
+  try {
+    await writeFileAtomic(path, text);
+    return path;
+  } catch {
+    process.stderr.write(text);
+    return 'stderr (above)';
+  }
 }
 
 /** Whether an outcome is a success: an ok cell, or an ok check whose network passed. */
@@ -100,7 +122,6 @@ export function interleavedGroups(jobs: PlannedJob[], content: Content): Planned
  */
 export async function runJobs(jobs: PlannedJob[], options: RunOptions): Promise<RunSummary> {
   const { root, content, cache, reporter } = options;
-  const hash = fileHasher(root);
   const environments = new Map<string, Promise<Environment>>();
   const environmentOf = (framework: Framework) => {
     let environment = environments.get(framework.id);
@@ -116,11 +137,18 @@ export async function runJobs(jobs: PlannedJob[], options: RunOptions): Promise<
     return synced.get(target.id)!;
   };
 
-  const summary: RunSummary = { executed: [], interrupted: false, stoppedEarly: false };
+  const summary: RunSummary = { executed: [], interrupted: false, stoppedEarly: false, unsaved: [] };
+  if (jobs.length) await checkWritable(cache);
   let done = 0;
   const store = async (job: PlannedJob, outcome: JobOutcome) => {
-    const stored = await storeOutcome(cache, job, outcome);
-    const note = stored ? '' : ' (an earlier ok result of the same inputs is kept)';
+    let note = '';
+    try {
+      if (!(await storeOutcome(cache, job, outcome))) note = ' (an earlier ok result of the same inputs is kept)';
+    } catch (error) {
+      const kept = await keepElsewhere(job, outcome);
+      summary.unsaved.push(kept);
+      note = ` (NOT STORED: ${(error as Error).message}; its record is kept at ${kept})`;
+    }
     const executed = { job, outcome };
     reporter.log(`[${++done}/${jobs.length}] ${jobLabel(job)}: ${describeOutcome(executed)}${note}`);
     summary.executed.push(executed);

@@ -7,6 +7,14 @@ export const PROTOCOL_VERSION = 1;
 export const CACHE_ENTRY_VERSION = 1;
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
+/** A list whose items are each named once (a repeated one would run its cells twice). */
+const unique = <T extends z.ZodType>(item: T) => z.array(item).refine((list) => new Set(list).size === list.length, 'each item once: this list repeats one');
+/** A path inside the repository's runners/ folder: never absolute, never `..`, so that what runs is
+ * what the key hashes. */
+const runnersPath = z
+  .string()
+  .regex(/^runners\/[A-Za-z0-9_.\/-]+$/, 'a relative path inside runners/')
+  .refine((path) => !path.split('/').some((part) => part === '..' || part === '.' || part === ''), 'a relative path inside runners/, without . or .. parts');
 
 export const ModeSchema = z.enum(['fp32', 'fast']);
 export const ProfileSchema = z.enum(['full', 'cpu', 'smoke']);
@@ -16,7 +24,7 @@ export const BenchmarkSchema = z.strictObject({
   id,
   // The real data files a runner reads from the data folder when they are there (else it trains on
   // the stand-in generated from the seed): their sha256 is an input of the cell key.
-  data_files: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a file name in the data folder')),
+  data_files: unique(z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'a file name in the data folder')),
   // Position in the report (the spec's order).
   order: z.int(),
   title: z.string(),
@@ -26,7 +34,7 @@ export const BenchmarkSchema = z.strictObject({
   metric: z.strictObject({ name: z.string(), unit: z.string(), label: z.string() }),
   throughput_unit: z.string(),
   flop_per_item: z.number().positive().nullable(),
-  modes: z.array(ModeSchema).nonempty(),
+  modes: unique(ModeSchema).refine((modes) => modes.length > 0, 'at least one mode'),
   profiles: z.strictObject({ full: Params, cpu: Params, smoke: Params }),
   timeout_s: z.strictObject({ full: z.number().positive(), cpu: z.number().positive(), smoke: z.number().positive() }),
 });
@@ -34,12 +42,12 @@ export const BenchmarkSchema = z.strictObject({
 export const FrameworkSchema = z.strictObject({
   id,
   name: z.string(),
-  runner_dir: z.string(),
+  runner_dir: runnersPath,
   environment: z.strictObject({
-    requirements: z.string(),
+    requirements: runnersPath,
     variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()),
   }),
-  implements: z.array(id),
+  implements: unique(id),
   unavailable_on: z.record(z.string(), z.string()),
   notes: z.string(),
 });
