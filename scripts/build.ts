@@ -26,7 +26,9 @@ Options:
   --framework ID         only these frameworks
   --target ID            only these targets
   --mode MODE            only these modes (fp32, fast)
-  --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own
+  --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own;
+                         a trial: its results are kept in cache/, the datasets and the report
+                         keep showing each target at its own profile
   --remeasure            run the selected cells again even where cached: the new result becomes
                          current, the one it replaces is kept under cache/history/
   --strict               stop at the first cell that is not ok or check that does not pass,

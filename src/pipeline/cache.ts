@@ -67,7 +67,8 @@ async function scan(dir: string, exclude: string[]): Promise<{ names: string[]; 
   try {
     entries = await readdir(dir, { recursive: true, withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new UserError(`the cache folder ${shownPath(dir)} cannot be read (${code ?? (error as Error).message}); it must be a folder this user can read and write`);
   }
   for (const entry of entries) {
     const file = relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/');

@@ -15,6 +15,8 @@ export interface Project {
   cache: JobCache;
   /** The valid records of the cache, of both kinds of job. */
   stored: Stored;
+  /** Hears about cache files that are not valid records. */
+  warn: (line: string) => void;
 }
 
 const warnAbout = (problems: CacheProblem[], warn: (line: string) => void) => {
@@ -27,7 +29,7 @@ export async function openProject(root: string, warn: (line: string) => void): P
   const cache = projectCache(root);
   const { stored, problems } = await listStored(cache, content);
   warnAbout(problems, warn);
-  return { root, content, cache, stored };
+  return { root, content, cache, stored, warn };
 }
 
 /** Rewrites the datasets from what the cache holds now, over the whole declared matrix, every
@@ -37,6 +39,7 @@ export async function refreshDatasets(project: Project): Promise<string[]> {
   const { root, content } = project;
   const verify = (record: CacheEntry | CheckEntry) => verifyRecord(record, content);
   const [{ stored }, history] = await Promise.all([listStored(project.cache, content), listCellHistory(project.cache.cells, verify)]);
+  warnAbout(history.problems, project.warn);
   const everything = await plan(root, content, stored);
   return writeDatasets(root, buildDatasets(everything, content, [...stored.cells, ...history.entries.map((entry) => entry.record)]));
 }
