@@ -9,12 +9,12 @@ export const CACHE_ENTRY_VERSION = 1;
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
 /** A list whose items are each named once (a repeated one would run its cells twice). */
 const unique = <T extends z.ZodType>(item: T) => z.array(item).refine((list) => new Set(list).size === list.length, 'each item once: this list repeats one');
-/** A path inside the repository's runners/ folder: never absolute, never `..`, so that what runs is
- * what the key hashes. */
-const runnersPath = z
+/** A path inside the repository: never absolute, never `..`, so that what runs is the file the key
+ * hashes. */
+const repoPath = z
   .string()
-  .regex(/^runners\/[A-Za-z0-9_.\/-]+$/, 'a relative path inside runners/')
-  .refine((path) => !path.split('/').some((part) => part === '..' || part === '.' || part === ''), 'a relative path inside runners/, without . or .. parts');
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/, 'a relative path inside the repository')
+  .refine((path) => !path.split('/').some((part) => part === '..' || part === '.' || part === ''), 'a relative path inside the repository, without . or .. parts');
 
 export const ModeSchema = z.enum(['fp32', 'fast']);
 export const ProfileSchema = z.enum(['full', 'cpu', 'smoke']);
@@ -42,9 +42,9 @@ export const BenchmarkSchema = z.strictObject({
 export const FrameworkSchema = z.strictObject({
   id,
   name: z.string(),
-  runner_dir: runnersPath,
+  runner_dir: repoPath,
   environment: z.strictObject({
-    requirements: runnersPath,
+    requirements: repoPath,
     variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()),
   }),
   implements: unique(id),

@@ -584,7 +584,7 @@ export const KINDS: FaultKind[] = [
     await cp(join(root, 'content/benchmarks/fake.json'), join(root, 'content/benchmarks/history.json'));
     await rm(join(root, 'content/benchmarks/fake.json'));
   }, /benchmark id "history" is reserved/),
-  contentKind('an absolute runner_dir', (root) => editJson(join(root, 'content/frameworks/ok.json'), (f) => (f.runner_dir = '/tmp')), /a relative path inside runners\/[\s\S]*at runner_dir/),
+  contentKind('an absolute runner_dir', (root) => editJson(join(root, 'content/frameworks/ok.json'), (f) => (f.runner_dir = '/tmp')), /a relative path inside the repository[\s\S]*at runner_dir/),
   contentKind('a requirements path with ..', (root) => editJson(join(root, 'content/frameworks/ok.json'), (f) => (f.environment.requirements = 'runners/../package.json')), /without \. or \.\. parts[\s\S]*at environment\.requirements/),
   contentKind('an id that is not its file name', (root) => editJson(join(root, 'content/frameworks/ok.json'), (f) => (f.id = 'crash')), /must match its file name/),
   contentKind('a content file that is not JSON', (root) => writeFile(join(root, 'content/targets/cpu.json'), '{ "id": "cpu", '), /cpu.json is not valid JSON/),
