@@ -29,6 +29,8 @@ Options:
   --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own;
                          a trial: its results are kept in cache/, the datasets and the report
                          keep showing each target at its own profile
+  --concurrency N        how many cells of a slurm target run as concurrent jobs (default: the
+                         target's own \`concurrency\`); other targets run one process at a time
   --remeasure            run the selected cells again even where cached: the new result becomes
                          current, the one it replaces is kept under cache/history/
   --strict               stop at the first cell that is not ok or check that does not pass,
@@ -43,7 +45,9 @@ Options:
   --root DIR             the project folder (default: the current folder)
   -h, --help             show this help
 
-The cells of one benchmark run in interleaved rounds: each runner is started and warmed up in turn,
+The cells of a slurm target are submitted as concurrent jobs (one cell per job, --exclusive unless
+the target says \`"exclusive": false\`), each result stored as its job ends; Ctrl-C cancels every job
+the build submitted. The cells of one benchmark on another target run in interleaved rounds: each runner is started and warmed up in turn,
 then every round gives each cell one timed repeat, one process working at a time, so a change of
 machine load hits all frameworks alike. One build at a time per tree: a second build or ingest
 refuses to start while one runs (a killed build's lock is taken over).
@@ -89,6 +93,7 @@ async function main(): Promise<number> {
       target: { type: 'string', multiple: true },
       mode: { type: 'string', multiple: true },
       profile: { type: 'string' },
+      concurrency: { type: 'string' },
       strict: { type: 'boolean', default: false },
       remeasure: { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
@@ -105,6 +110,8 @@ async function main(): Promise<number> {
   }
   const root = resolve(values.root);
   const reporter = createReporter();
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UserError('--concurrency must be a whole number of at least 1');
   const filters: Filters = {
     benchmarks: list(values.benchmark),
     frameworks: list(values.framework),
@@ -148,7 +155,7 @@ async function main(): Promise<number> {
       (elsewhere ? `, ${elsewhere} need a machine this one is not (shown as not measured)` : '') +
       `; checks: ${count('check')} Rosetta checks, ${count('check', 'cached')} cached, ${toRun.length - cellsToRun} to run here`,
   );
-  const summary = await runJobs(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal });
+  const summary = await runJobs(toRun, { root, content, cache, reporter, strict: values.strict, signal: controller.signal, concurrency });
 
   // The datasets always cover the whole declared matrix at each target's own profile, whatever the
   // filters ran: a trial at another profile never changes what the report shows.

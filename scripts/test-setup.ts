@@ -1,6 +1,7 @@
 // Runs before `npm test`: installs the Debian packages some tests drive when they are missing
 // (Chromium for the report's browser test, as Playwright's own browser download cannot work on
-// these machines; OpenSSH's server for the ssh launcher's test), then makes every framework's
+// these machines; OpenSSH's server for the ssh launcher's test; Slurm and munge for the slurm
+// launcher's test, which starts a one-node cluster of its own), then makes every framework's
 // Python environment that is missing, several at once (pip is mostly waiting on downloads), so the
 // tests find them ready. Prints how long each part took.
 import { existsSync } from 'node:fs';
@@ -14,6 +15,8 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} 
 const NEEDED = [
   { path: '/usr/bin/chromium', pkg: 'chromium' },
   { path: '/usr/sbin/sshd', pkg: 'openssh-server' },
+  { path: '/usr/sbin/slurmctld', pkg: 'slurm-wlm' },
+  { path: '/usr/sbin/munged', pkg: 'munge' },
 ];
 const missing = NEEDED.filter(({ path }) => !existsSync(path)).map(({ pkg }) => pkg);
 if (missing.length) {

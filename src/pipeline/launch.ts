@@ -41,8 +41,11 @@ export function launchFor(target: Target, localPython: string | null, root: stri
       return { file: argv[0], args: [...argv.slice(1), remote], env: {}, display: [...argv, remote] };
     }
     case 'slurm': {
-      const { argv, python } = target.launch;
-      return { file: argv[0], args: [...argv.slice(1), python, ...runnerArgs], env, display: [...argv, python, ...runnerArgs] };
+      const { argv, exclusive } = target.launch;
+      const python = target.launch.python ?? localPython;
+      if (!python) throw new Error(`no Python for target ${target.id}`);
+      const options = [...argv.slice(1), ...(exclusive ? ['--exclusive'] : [])];
+      return { file: argv[0], args: [...options, python, ...runnerArgs], env, display: [argv[0], ...options, python, ...runnerArgs] };
     }
   }
 }

@@ -83,6 +83,16 @@ export function implausible(result: RunnerResult, expected: Expected): string[] 
   return problems;
 }
 
+/** Why Slurm cancelled a job, from srun's stderr ("DUE TO TIME LIMIT", "DUE TO PREEMPTION",
+ * "DUE TO NODE FAILURE", "BY 0"), or null when it did not. */
+export function slurmCancellation(stderrTail: string[]): string | null {
+  for (const line of stderrTail) {
+    const found = /\*\*\* (?:JOB|STEP) \S+ ON \S+ CANCELLED AT \S+ (.+?) \*\*\*/.exec(line);
+    if (found) return found[1];
+  }
+  return null;
+}
+
 /** Classifies what a job's process did. */
 type Classified = Pick<PlannedJob, 'kind' | 'cell' | 'timeoutS' | 'expected'>;
 export function classify(job: Classified & Pick<PlannedCell, 'kind'>, raw: RawOutcome): CellOutcome;
@@ -111,6 +121,8 @@ export function classify(job: Classified, raw: RawOutcome): CellOutcome | CheckO
 
   if (raw.timed_out) return outcome('timeout', `no result within the ${job.timeoutS} s timeout; the ${what} was stopped`);
   if (raw.stdout_truncated) return outcome('invalid-output', `the ${what} printed more than ${OUTPUT_LIMIT_MB} MB on stdout and was stopped`);
+  const cancelled = raw.exit_code !== 0 ? slurmCancellation(stderrTail) : null;
+  if (cancelled) return outcome(/TIME LIMIT/.test(cancelled) ? 'timeout' : 'failed', `Slurm cancelled the job ${cancelled.toLowerCase()}`);
   if (raw.exit_code === EXIT_UNAVAILABLE) return outcome('unavailable', stderrTail.at(-1) ?? 'the framework could not be imported');
   if (raw.exit_code !== 0) {
     const how = raw.signal ? `was killed by ${raw.signal}` : raw.exit_code === null ? 'could not be started' : `exited with code ${raw.exit_code}`;

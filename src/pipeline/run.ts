@@ -8,7 +8,7 @@ import type { JobCache } from './cache.ts';
 import type { Content } from './content.ts';
 import { ensureEnvironment } from './environments.ts';
 import type { Environment } from './environments.ts';
-import { Interrupted, jobArgs, jobSpec, startJob } from './job-process.ts';
+import { Interrupted, jobArgs, jobSpec, runJob, startJob } from './job-process.ts';
 import type { JobProcess } from './job-process.ts';
 import { launchFor, syncRunners } from './launch.ts';
 import type { Launch } from './launch.ts';
@@ -28,6 +28,8 @@ export interface RunOptions {
   reporter: Reporter;
   /** Stop at the first job that is not ok (for a check: that did not pass). */
   strict: boolean;
+  /** How many cluster (slurm) jobs at once, instead of each target's own concurrency. */
+  concurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -98,22 +100,35 @@ export function describeOutcome(executed: Executed): string {
 /** At most this many runner processes wait at once in one interleaved group (memory). */
 export const MAX_INTERLEAVED = 12;
 
+/** Jobs that run together: in interleaved rounds (`concurrency` null: one process working at a
+ * time), or as concurrent cluster jobs (at most `concurrency` at once). */
+export interface JobGroup {
+  jobs: PlannedJob[];
+  concurrency: number | null;
+}
+
 /**
- * The jobs that run in rounds together: the cells of one benchmark on one target whose launcher
- * the build drives (local, ssh), at most MAX_INTERLEAVED at a time. A check runs alone (it is not
- * timed), as does a slurm cell: a waiting job would hold its allocation while the others queue.
+ * The groups of a build: the cells of one benchmark on one target whose launcher the build drives
+ * (local, ssh) run in rounds, at most MAX_INTERLEAVED at a time; the cells of a slurm target run as
+ * concurrent jobs, at most the target's concurrency (or `concurrency`, the build's option) at once,
+ * Slurm placing each on a node of its own; a check runs alone (it is not timed).
  */
-export function interleavedGroups(jobs: PlannedJob[], content: Content): PlannedJob[][] {
-  const groups = new Map<string, PlannedJob[]>();
+export function jobGroups(jobs: PlannedJob[], content: Content, concurrency?: number): JobGroup[] {
+  const groups = new Map<string, JobGroup>();
   for (const job of jobs) {
-    const target = content.targets.find((t) => t.id === job.cell.target)!;
-    const together = job.kind === 'cell' && (target.launch.kind === 'local' || target.launch.kind === 'ssh');
-    const name = together ? `${job.cell.benchmark}/${job.cell.target}` : `${job.kind} ${job.id}`;
-    groups.set(name, [...(groups.get(name) ?? []), job]);
+    const { launch } = content.targets.find((t) => t.id === job.cell.target)!;
+    const cluster = job.kind === 'cell' && launch.kind === 'slurm';
+    const rounds = job.kind === 'cell' && (launch.kind === 'local' || launch.kind === 'ssh');
+    const name = cluster ? `slurm ${job.cell.target}` : rounds ? `${job.cell.benchmark}/${job.cell.target}` : `${job.kind} ${job.id}`;
+    const group = groups.get(name) ?? { jobs: [], concurrency: cluster && launch.kind === 'slurm' ? (concurrency ?? launch.concurrency) : null };
+    group.jobs.push(job);
+    groups.set(name, group);
   }
-  return [...groups.values()].flatMap((group) =>
-    Array.from({ length: Math.ceil(group.length / MAX_INTERLEAVED) }, (_, i) => group.slice(i * MAX_INTERLEAVED, (i + 1) * MAX_INTERLEAVED)),
-  );
+  return [...groups.values()].flatMap((group) => {
+    if (group.concurrency !== null) return [group];
+    const parts = Math.ceil(group.jobs.length / MAX_INTERLEAVED);
+    return Array.from({ length: parts }, (_, i) => ({ jobs: group.jobs.slice(i * MAX_INTERLEAVED, (i + 1) * MAX_INTERLEAVED), concurrency: null }));
+  });
 }
 
 /**
@@ -155,15 +170,16 @@ export async function runJobs(jobs: PlannedJob[], options: RunOptions): Promise<
     if (options.strict && !succeeded(executed)) summary.stoppedEarly = true;
   };
 
-  for (const group of interleavedGroups(jobs, content)) {
+  for (const group of jobGroups(jobs, content, options.concurrency)) {
     if (summary.stoppedEarly) break;
     // Everything that may take long and is not measured happens before any process starts.
     const launches: Launched[] = [];
-    for (const job of group) {
+    for (const job of group.jobs) {
       const framework = content.frameworks.find((f) => f.id === job.cell.framework)!;
       const target = content.targets.find((t) => t.id === job.cell.target)!;
       try {
-        const python = target.launch.kind === 'local' ? (await environmentOf(framework)).python : null;
+        const ownEnvironment = target.launch.kind === 'local' || (target.launch.kind === 'slurm' && !target.launch.python);
+        const python = ownEnvironment ? (await environmentOf(framework)).python : null;
         await syncOnce(target);
         launches.push({ job, launch: launchFor(target, python, root, jobArgs(job), job.inputs!.environment.variables) });
       } catch (error) {
@@ -171,7 +187,7 @@ export async function runJobs(jobs: PlannedJob[], options: RunOptions): Promise<
         await store(job, environmentFailure(error as Error));
       }
     }
-    const unfinished = await runInRounds(launches, {
+    const roundsOptions: RoundsOptions = {
       root,
       content,
       reporter,
@@ -181,7 +197,8 @@ export async function runJobs(jobs: PlannedJob[], options: RunOptions): Promise<
         await store(job, outcome);
         return summary.stoppedEarly;
       },
-    });
+    };
+    const unfinished = group.concurrency === null ? await runInRounds(launches, roundsOptions) : await runConcurrently(launches, group.concurrency, roundsOptions);
     if (options.signal?.aborted) {
       for (const job of unfinished) reporter.log(`${jobLabel(job)}: interrupted; nothing stored for it`);
       summary.interrupted = true;
@@ -256,4 +273,39 @@ export async function runInRounds(group: Launched[], options: RoundsOptions): Pr
     await Promise.allSettled(running.map((entry) => entry.process.outcome));
   }
   return running.map((entry) => entry.job);
+}
+
+/**
+ * Runs a group of cluster jobs concurrently, at most `concurrency` at once: each runs from start to
+ * end (no rounds: a waiting job would hold its allocation), its outcome stored as soon as it ends.
+ * Stopping (Ctrl-C, --strict) stops every running job's process group, which cancels its Slurm
+ * job; the queued ones are never submitted. Returns the jobs that did not finish.
+ */
+export async function runConcurrently(group: Launched[], concurrency: number, options: RoundsOptions): Promise<PlannedJob[]> {
+  const { root, content, reporter } = options;
+  const queue = [...group];
+  const running = new Set<PlannedJob>();
+  const unfinished: PlannedJob[] = [];
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const state = () => `${running.size} running, ${queue.length} queued`;
+  const worker = async () => {
+    for (let next = queue.shift(); next && !signal.aborted; next = queue.shift()) {
+      const { job, launch } = next;
+      running.add(job);
+      reporter.log(`${jobLabel(job)}: submitted (${state()})`);
+      try {
+        const raw = await runJob({ root, launch, kind: job.kind, spec: jobSpec(job, content), timeoutS: job.timeoutS, signal });
+        running.delete(job);
+        if (await options.onOutcome(job, classify(job, raw))) stop.abort();
+      } catch (error) {
+        if (!(error instanceof Interrupted)) throw error;
+        unfinished.push(job);
+      } finally {
+        running.delete(job);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, group.length) }, worker));
+  return [...unfinished, ...queue.map((entry) => entry.job)];
 }

@@ -60,7 +60,18 @@ const Launch = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('local') }),
   z.strictObject({ kind: z.literal('offline') }),
   z.strictObject({ kind: z.literal('ssh'), argv, remote_dir: z.string().min(1), python: z.string().min(1) }),
-  z.strictObject({ kind: z.literal('slurm'), argv, python: z.string().min(1) }),
+  // slurm: one job per cell through `argv` (srun and its options), at most `concurrency` at once
+  // (the build's --concurrency overrides it); `exclusive` (the default) adds --exclusive, so that
+  // no two timed cells share a node; false lets the options given (-c, --gres) decide. Without
+  // `python`, each cell runs with its framework's environment made by the build (on a file system
+  // the nodes share).
+  z.strictObject({
+    kind: z.literal('slurm'),
+    argv,
+    python: z.string().min(1).optional(),
+    concurrency: z.int().positive().default(1),
+    exclusive: z.boolean().default(true),
+  }),
 ]);
 
 export const TargetSchema = z.strictObject({

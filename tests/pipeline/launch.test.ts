@@ -37,12 +37,15 @@ async function freePort(): Promise<number> {
 }
 
 describe('slurm launcher', () => {
-  test('runs the runner behind the configured srun prefix, the spec on stdin', () => {
-    const target = cpuTarget({ kind: 'slurm', argv: ['srun', '--gres=gpu:1', '--partition', 'gpu', '--time=00:20:00'], python: 'python3' });
+  test('runs the runner behind the configured srun prefix, the spec on stdin, exclusive unless the target says not', () => {
+    const argv: [string, ...string[]] = ['srun', '--gres=gpu:1', '--partition', 'gpu', '--time=00:20:00'];
+    const target = cpuTarget({ kind: 'slurm', argv, python: 'python3', concurrency: 4, exclusive: true });
     const launch = launchFor(target, null, '/project', ['runners/pytorch/cnn_cifar10.py', '--cell', '-'], { KERAS_BACKEND: 'jax' });
     expect([launch.file, ...launch.args]).toEqual([
-      'srun', '--gres=gpu:1', '--partition', 'gpu', '--time=00:20:00', 'python3', 'runners/pytorch/cnn_cifar10.py', '--cell', '-',
+      'srun', '--gres=gpu:1', '--partition', 'gpu', '--time=00:20:00', '--exclusive', 'python3', 'runners/pytorch/cnn_cifar10.py', '--cell', '-',
     ]);
+    const shared = launchFor(cpuTarget({ kind: 'slurm', argv, python: 'python3', concurrency: 4, exclusive: false }), null, '/project', ['r.py'], {});
+    expect(shared.args).not.toContain('--exclusive');
     expect(launch.env).toEqual({ KERAS_BACKEND: 'jax', PYTHONPATH: '/project/runners/lib' });
   });
 

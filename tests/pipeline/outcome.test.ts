@@ -23,6 +23,27 @@ const outcome = (overrides: Partial<EquivalenceOutcome> = {}): EquivalenceOutcom
 });
 
 describe('a cell', () => {
+  test("a job that Slurm cancelled is recorded with Slurm's reason: its time limit as timeout, anything else as failed", () => {
+    const cancelled = (why: string) => raw({ exit_code: null, signal: 'SIGTERM', stderr_tail: [`slurmstepd: error: *** STEP 12.0 ON node7 CANCELLED AT 2026-12-03T07:00:19 ${why} ***`, 'srun: error: node7: task 0: Terminated'] });
+    expect(classify(cell, cancelled('DUE TO TIME LIMIT'))).toMatchObject({ status: 'timeout', error: { message: 'Slurm cancelled the job due to time limit' } });
+    expect(classify(cell, cancelled('DUE TO PREEMPTION'))).toMatchObject({ status: 'failed', error: { message: 'Slurm cancelled the job due to preemption' } });
+    expect(classify(cell, cancelled('DUE TO NODE FAILURE')).error?.message).toBe('Slurm cancelled the job due to node failure');
+    expect(classify(cell, raw({ exit_code: 1, stderr_tail: ['*** not slurm ***'] })).error?.message).toBe('the runner exited with code 1: *** not slurm ***');
+  });
+
+  test('a result that is not plausible for its benchmark is invalid-output, naming why', () => {
+    const edited = (change: (r: ReturnType<typeof runnerResult>) => void) => {
+      const result = runnerResult();
+      change(result);
+      return raw({ stdout: [line(result)] });
+    };
+    expect(classify(cell, edited((r) => (r.param_count = 25557032))).error?.message).toMatch(/has 25557032 parameters; the benchmark's has 3441592/);
+    expect(classify(cell, edited((r) => (r.metric.median = 9))).error?.message).toMatch(/outside \[min, max\]/);
+    expect(classify(cell, edited((r) => (r.throughput.unit = 'tokens/s'))).error?.message).toMatch(/throughput is in tokens\/s/);
+    expect(classify(cell, edited((r) => (r.metric = { ...r.metric, samples: [0], median: 0, min: 0, max: 0 }))).status).toBe('invalid-output');
+    expect(classify(cell, raw({ stdout: [result()], stdout_truncated: true })).error?.message).toMatch(/more than 16 MB/);
+  });
+
   test('progress then one result, exit 0: ok with the result, its times and command kept', () => {
     const classified = classify(cell, raw({ stdout: [progress, result()] }));
     expect(classified).toMatchObject({ status: 'ok', error: null, wall_s: 9, command: ['python', 'runner.py'] });
