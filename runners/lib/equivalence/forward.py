@@ -33,4 +33,8 @@ def keras_model(name: str):
     return forward
 
 
-FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net")}
+def onnxruntime(namespace: dict, x: np.ndarray) -> np.ndarray:
+    return namespace["session"].run(None, {"images": np.ascontiguousarray(x.transpose(0, 3, 1, 2))})[0]  # NHWC -> NCHW
+
+
+FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime}
