@@ -32,7 +32,7 @@ export const MARKER = '.rosetta-site.json';
 /** Bump when what the fingerprint covers changes, so older markers stop matching. */
 const FINGERPRINT_VERSION = 1;
 /** The environment variables the site reads (src/report/settings.ts). */
-export const SITE_ENV = ['ROSETTA_BASE', 'ROSETTA_SITE', 'ROSETTA_RESULTS_DIR', 'ROSETTA_FRAMEWORKS_DIR', 'ROSETTA_STRICT', 'ROSETTA_COMPARE_FILE'] as const;
+export const SITE_ENV = ['ROSETTA_REPOSITORY', 'ROSETTA_SITE', 'ROSETTA_RESULTS_DIR', 'ROSETTA_FRAMEWORKS_DIR', 'ROSETTA_STRICT', 'ROSETTA_COMPARE_FILE'] as const;
 /** Files at the project root the site is built from (the ones that exist are hashed). */
 const SITE_FILES = ['astro.config.mjs', 'astro.config.js', 'astro.config.ts', 'astro.config.mts', 'tsconfig.json'];
 const PACKAGE_FILES = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json'];

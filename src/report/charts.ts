@@ -1,18 +1,23 @@
 // The vega-lite specs of each benchmark's charts, with their titles and text alternatives. Built
 // from the findings; rendered to static SVG at build time by chart-svg.ts. A chart with nothing to
 // show says why instead. One panel per target, profile and machine (the findings' groups), so bars
-// of different machines never share a panel; noisy results are faded and say "(noisy)" in words.
+// of different machines never share a panel; a result that is noisy or fails training parity
+// (quality.ts) is faded and its flag is written beside its mark and in the text alternative. The
+// charts that compare frameworks (relative speed, fraction of peak) leave parity failures out, and
+// say so.
 // A cell's page has one more: its history, each machine in its own colour and shape.
 import type { TopLevelSpec } from 'vega-lite';
-import { groups, peakFractions, relativeSpeeds } from './findings.ts';
+import { excludedRows, groups, peakFractions, relativeSpeeds } from './findings.ts';
 import type { Group, Measured } from './findings.ts';
-import { formatChecksum, formatNumber, formatPercent, formatTime, formatWithUnit } from './format.ts';
+import { formatAccuracy, formatChecksum, formatNumber, formatPercent, formatTime, formatWithUnit } from './format.ts';
 import { cellHistory, chartedLines, HISTORY_CHART_MIN_POINTS, historyValue } from './history.ts';
 import type { HistoryLine } from './history.ts';
 import { machineKey, machineLabel, machineLabels } from './machines.ts';
 import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
+import { throughputPoints } from './overview.ts';
+import { cellFlags, flagWords } from './quality.ts';
 import { medianOrNull } from '../pipeline/stats.ts';
 import { checksumDeviation } from './ratios.ts';
 import type { DatasetRow } from '../pipeline/schemas.ts';
@@ -46,7 +51,7 @@ const CONFIG = {
     labelFontSize: 12,
     titleFontSize: 12,
     titleFontWeight: 'normal',
-    labelLimit: 220,
+    labelLimit: 0,
   },
   header: {
     labelColor: 'currentColor',
@@ -66,20 +71,28 @@ interface Point {
   framework: string;
   mode: string;
   noisy: boolean;
+  /** The flags' words written beside the mark ("fails parity, noisy"); empty when it has none. */
+  flag: string;
   [field: string]: string | number | boolean;
 }
 
-// Noisy timings are drawn faded and named "(noisy)" in the text alternative. The parity chart does
-// not fade them: noise is about time, not about what a network learned.
-const NOISY_OPACITY = { condition: { test: 'datum.noisy', value: 0.35 }, value: 1 };
-const NOISY_WORDS = 'Faded marks are noisy results (see the table notes).';
+// Flagged timings are drawn faded, with their flag in words beside them and in the text
+// alternative. The parity chart fades only parity failures: noise is about time, not about what a
+// network learned.
+const NOISY_OPACITY = { condition: { test: "datum.flag != ''", value: 0.35 }, value: 1 };
+const NOISY_WORDS = 'Faded marks are flagged results, their flag written beside them: "noisy" (the machine or the repeats moved) or "fails parity" (it did not learn what the others learned); see the table notes.';
+/** The flag of a point in words, beside its mark: `x` is the field the mark ends at. */
+const flagText = (x: string) => ({
+  mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: 'currentColor' },
+  encoding: { x: { field: x, type: 'quantitative' }, text: { field: 'flag' }, color: { value: 'currentColor' } },
+});
 
 /** "CPU (build machine) · cpu profile · machine A" */
 function panelLabel(report: Report, group: Pick<Group, 'target' | 'profile' | 'machine'>): string {
   return `${targetLabel(report, group.target)} · ${group.profile} profile · ${machineLabel(machineLabels(report), group.machine)}`;
 }
 
-const noted = (value: string, noisy: boolean) => (noisy ? `${value} (noisy)` : value);
+const noted = (value: string, flag: string) => (flag ? `${value} (${flag})` : value);
 
 function facetedChart(report: Report, benchmark: string, points: Point[], layer: object[], description: string): TopLevelSpec {
   const modes = benchmarkOf(report, benchmark)?.modes ?? ['fp32', 'fast'];
@@ -113,7 +126,19 @@ function summary(report: Report, rows: { group: Group; items: [string, string][]
 }
 
 function pointOf(report: Report, row: Measured): Point {
-  return { panel: panelLabel(report, { ...row, machine: machineKey(row) }), framework: frameworkName(report, row.framework), mode: row.mode, noisy: isNoisy(row) };
+  return {
+    panel: panelLabel(report, { ...row, machine: machineKey(row) }),
+    framework: frameworkName(report, row.framework),
+    mode: row.mode,
+    noisy: isNoisy(row),
+    flag: flagWords(cellFlags(report, row)),
+  };
+}
+
+/** " Left out, as they fail training parity: TensorFlow 2 (CPU, fast)." for the charts that compare; empty when none is. */
+function leftOut(report: Report, benchmark: string): string {
+  const rows = excludedRows(report, benchmark).map(({ row }) => `${frameworkName(report, row.framework)} (${targetLabel(report, row.target)}, ${row.mode})`);
+  return rows.length ? ` Left out, as they fail training parity: ${rows.join(', ')}.` : '';
 }
 
 export function timeChart(report: Report, benchmark: string): Chart {
@@ -124,7 +149,7 @@ export function timeChart(report: Report, benchmark: string): Chart {
   const title = `${label[0].toUpperCase()}${label.slice(1)} by framework, per target (median, bars show min–max)`;
   const description = `Horizontal bars of the median ${label} of each framework, one panel per target, profile and machine, coloured by mode; lower is faster. ${NOISY_WORDS} ${summary(
     report,
-    all.map(({ group, rows }) => ({ group, items: rows.map((row) => [frameworkName(report, row.framework), noted(formatWithUnit(row.result.metric.median, unit), isNoisy(row))]) })),
+    all.map(({ group, rows }) => ({ group, items: rows.map((row) => [frameworkName(report, row.framework), noted(formatWithUnit(row.result.metric.median, unit), flagWords(cellFlags(report, row)))]) })),
   )}`;
   if (all.length === 0) return { id: 'time', title, description, spec: null, empty: 'No current results to chart yet.' };
   const points = all.flatMap(({ rows }) =>
@@ -134,6 +159,7 @@ export function timeChart(report: Report, benchmark: string): Chart {
   const layer = [
     { mark: { type: 'bar', height: { band: 0.85 } }, encoding: { x: { ...x, field: 'median' }, opacity: NOISY_OPACITY } },
     { mark: { type: 'rule', color: 'currentColor', opacity: 0.7 }, encoding: { x: { ...x, field: 'min' }, x2: { field: 'max' }, color: { value: 'currentColor' } } },
+    flagText('max'),
   ];
   return { id: 'time', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
 }
@@ -145,19 +171,20 @@ export function relativeSpeedChart(report: Report, benchmark: string): Chart {
     group,
     items: speeds
       .filter((s) => s.target === group.target && s.profile === group.profile && s.machine === group.machine && s.mode === group.mode)
-      .map((s): [string, string] => [frameworkName(report, s.framework), noted(formatNumber(s.relative), s.noisy)]),
+      .map((s): [string, string] => [frameworkName(report, s.framework), noted(formatNumber(s.relative), s.noisy ? 'noisy' : '')]),
   }));
-  const description = `Horizontal bars of each framework's speed as a fraction of the fastest framework's speed on the same target, profile, machine and mode; 1 is the fastest. Results of different machines are not compared. ${NOISY_WORDS} ${summary(report, byGroup)}`;
+  const description = `Horizontal bars of each framework's speed as a fraction of the fastest framework's speed on the same target, profile, machine and mode; 1 is the fastest. Results of different machines are not compared.${leftOut(report, benchmark)} ${NOISY_WORDS} ${summary(report, byGroup)}`;
   if (speeds.length === 0) return { id: 'relative', title, description, spec: null, empty: 'No current results to compare yet.' };
-  const points = speeds.map((s) => ({ panel: panelLabel(report, s), framework: frameworkName(report, s.framework), mode: s.mode, noisy: s.noisy, relative: s.relative }));
+  const points = speeds.map((s) => ({ panel: panelLabel(report, s), framework: frameworkName(report, s.framework), mode: s.mode, noisy: s.noisy, flag: s.noisy ? 'noisy' : '', relative: s.relative }));
   const layer = [
     {
       mark: { type: 'bar', height: { band: 0.85 } },
       encoding: {
-        x: { field: 'relative', type: 'quantitative', title: 'speed relative to the fastest', scale: { domain: [0, 1] }, axis: { format: '.1f', tickCount: 5 } },
+        x: { field: 'relative', type: 'quantitative', title: 'speed relative to the fastest', scale: { domain: [0, 1.3] }, axis: { format: '.1f', values: [0, 0.25, 0.5, 0.75, 1] } },
         opacity: NOISY_OPACITY,
       },
     },
+    flagText('relative'),
   ];
   return { id: 'relative', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
 }
@@ -192,18 +219,32 @@ export function parityChart(report: Report, benchmark: string): Chart {
     ];
     return { id: 'parity', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
   }
-  const title = 'Test accuracy by framework (parity: the same network should learn the same)';
-  const points = all.flatMap(({ rows }) => rows.flatMap((row) => (row.result.accuracy === null ? [] : [{ ...pointOf(report, row), accuracy: row.result.accuracy }])));
-  const description = `Dots at each framework's test accuracy after training, one panel per target and profile, coloured by mode. ${summary(
+  // Accuracies on the stand-in data say so in the title, on the axis and in the words.
+  const standIn = all.some(({ rows }) => rows.some((row) => row.result.accuracy !== null && row.result.data.synthetic));
+  const title = `Test accuracy by framework${standIn ? ', on stand-in data' : ''} (parity: the same network should learn the same)`;
+  const parityFlag = (row: Measured) => (cellFlags(report, row).some((flag) => flag.kind === 'parity') ? 'fails parity' : '');
+  const points = all.flatMap(({ rows }) =>
+    rows.flatMap((row) => (row.result.accuracy === null ? [] : [{ ...pointOf(report, row), flag: parityFlag(row), accuracy: row.result.accuracy }])),
+  );
+  const description = `Dots at each framework's test accuracy after training${standIn ? ' (on stand-in data where marked: the synthetic stand-in, not the real dataset)' : ''}, one panel per target and profile, coloured by mode; a faded dot fails training parity. ${summary(
     report,
-    all.map(({ group, rows }) => ({ group, items: rows.filter((row) => row.result.accuracy !== null).map((row) => [frameworkName(report, row.framework), formatPercent(row.result.accuracy!)]) })),
+    all.map(({ group, rows }) => ({
+      group,
+      items: rows
+        .filter((row) => row.result.accuracy !== null)
+        .map((row) => [frameworkName(report, row.framework), noted(formatAccuracy(row.result.accuracy!, row.result.data.synthetic), parityFlag(row))]),
+    })),
   )}`;
   if (points.length === 0) return { id: 'parity', title, description, spec: null, empty: 'No accuracies to compare yet.' };
   const layer = [
     {
       mark: { type: 'point', filled: true, size: 60 },
-      encoding: { x: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { zero: false, padding: 12 }, axis: { format: '.1%', tickCount: 4 } } },
+      encoding: {
+        x: { field: 'accuracy', type: 'quantitative', title: standIn ? 'test accuracy (stand-in data)' : 'test accuracy', scale: { zero: false, padding: 12 }, axis: { format: '.1%', tickCount: 4 } },
+        opacity: NOISY_OPACITY,
+      },
     },
+    flagText('accuracy'),
   ];
   return { id: 'parity', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
 }
@@ -216,21 +257,22 @@ export function peakChart(report: Report, benchmark: string): Chart {
     group,
     items: peaks
       .filter((p) => p.target === group.target && p.profile === group.profile && p.machine === group.machine && p.mode === group.mode)
-      .map((p): [string, string] => [frameworkName(report, p.framework), noted(formatPercent(p.fraction), p.noisy)]),
+      .map((p): [string, string] => [frameworkName(report, p.framework), noted(formatPercent(p.fraction), p.noisy ? 'noisy' : '')]),
   }));
-  const description = `Horizontal bars of the achieved FLOP/s (throughput times the benchmark's FLOP per item) over the target's declared dense peak for the mode's precision. ${NOISY_WORDS} ${summary(report, byGroup)}`;
+  const description = `Horizontal bars of the achieved FLOP/s (throughput times the benchmark's FLOP per item) over the target's declared dense peak for the mode's precision.${leftOut(report, benchmark)} ${NOISY_WORDS} ${summary(report, byGroup)}`;
   if (spec?.flop_per_item === null) {
     return { id: 'peak', title, description, spec: null, empty: 'The specification gives no FLOP count for this benchmark, so there is no fraction of peak.' };
   }
   if (peaks.length === 0) {
     return { id: 'peak', title, description, spec: null, empty: 'No current results on a target that declares its peak FLOP/s (the CPU target does not).' };
   }
-  const points = peaks.map((p) => ({ panel: panelLabel(report, p), framework: frameworkName(report, p.framework), mode: p.mode, noisy: p.noisy, fraction: p.fraction }));
+  const points = peaks.map((p) => ({ panel: panelLabel(report, p), framework: frameworkName(report, p.framework), mode: p.mode, noisy: p.noisy, flag: p.noisy ? 'noisy' : '', fraction: p.fraction }));
   const layer = [
     {
       mark: { type: 'bar', height: { band: 0.85 } },
       encoding: { x: { field: 'fraction', type: 'quantitative', title: 'fraction of peak FLOP/s', axis: { format: '.0%', tickCount: 5 } }, opacity: NOISY_OPACITY },
     },
+    flagText('fraction'),
   ];
   return { id: 'peak', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
 }
@@ -316,4 +358,46 @@ export function historyChart(report: Report, row: DatasetRow): Chart | null {
     } as TopLevelSpec,
     empty: null,
   };
+}
+
+/**
+ * The article's first chart: small multiples of throughput, one panel per benchmark (its first
+ * measured target and machine: overview.ts), frameworks fastest first, coloured by mode. Higher is
+ * faster; flagged results are faded with their flag beside them.
+ */
+export function throughputOverviewChart(report: Report): Chart {
+  const panels = throughputPoints(report);
+  const modes = ['fp32', 'fast'] as const;
+  const panelOf = (p: (typeof panels)[number]) => `${report.benchmarks.find((b) => b.id === p.benchmark)?.title ?? p.benchmark} · ${p.points[0]?.unit ?? ''} · ${p.target}, ${p.machine}`;
+  const title = 'Throughput per benchmark, fastest framework first (median; higher is faster)';
+  const description = `Horizontal bars of each framework's median throughput, one panel per benchmark on the machine that measured it, fastest first, coloured by mode. ${NOISY_WORDS} ${panels
+    .map((p) => `${panelOf(p)}: ${p.points.map((point) => `${point.framework} ${point.mode} ${noted(formatNumber(point.throughput), point.flag)}`).join(', ')}.`)
+    .join(' ')}`;
+  if (panels.length === 0) return { id: 'throughput', title, description, spec: null, empty: 'Nothing is measured yet.' };
+  // One chart per benchmark stacked (not a facet: each has its own frameworks, in its own order).
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    description,
+    config: { ...CONFIG, title: { fontSize: 12, anchor: 'start', color: 'currentColor', offset: 6 }, concat: { spacing: 18 } },
+    vconcat: panels.map((panel) => ({
+      title: panelOf(panel),
+      data: { values: panel.points },
+      width: PLOT_WIDTH,
+      height: { step: 12 },
+      encoding: {
+        // The points come fastest first (overview.ts): the chart keeps that order.
+        y: { field: 'framework', type: 'nominal', sort: null, title: null },
+        yOffset: { field: 'mode', type: 'nominal', sort: modes },
+        color: { field: 'mode', type: 'nominal', scale: { domain: modes, range: modes.map((mode) => MODE_COLORS[mode]) } },
+      },
+      layer: [
+        {
+          mark: { type: 'bar', height: { band: 0.85 } },
+          encoding: { x: { field: 'throughput', type: 'quantitative', title: 'throughput, median', axis: { tickCount: 4 } }, opacity: NOISY_OPACITY },
+        },
+        flagText('throughput'),
+      ],
+    })),
+  } as TopLevelSpec;
+  return { id: 'throughput', title, description, spec, empty: null };
 }

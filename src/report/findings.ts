@@ -3,11 +3,13 @@
 // peak. Only results that are ok and current count; stale, failed and missing cells never do.
 // Results are compared only with results of the same machine (machines.ts): a group is one target,
 // profile, machine and mode, and a speed-up pairs two cells of one machine. Noisy results count, and
-// every figure taken from one says so (its `noisy` flag).
+// every figure taken from one says so (its `noisy` flag). A result that fails training parity
+// (quality.ts) is left out of every comparison and listed as such (`excluded`).
 import { byMachine, machineKey, machineLabels, sameMachine } from './machines.ts';
 import { byDeclaration, benchmarkOf, datasetOf, shownRows, targetOf } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
+import { parityFailure } from './quality.ts';
 import { fractionOfPeak, relativeSpeed, speedup, spreadRatio } from './ratios.ts';
 import { isCurrent, shownStatus } from './stale.ts';
 import type { CellStatus, DatasetRow, Mode, Profile } from '../pipeline/schemas.ts';
@@ -72,10 +74,17 @@ export interface RelativeSpeed extends Group {
   noisy: boolean;
 }
 
+export interface Excluded {
+  row: Measured;
+  reason: string;
+}
+
 export interface BenchmarkFindings {
   benchmark: string;
   /** Results that count; zero means nothing to report yet. */
   measured: number;
+  /** Current results left out of the comparisons: those that fail training parity. */
+  excluded: Excluded[];
   fastest: Fastest[];
   spreads: Spread[];
   speedups: Speedup[];
@@ -89,16 +98,26 @@ export function measuredRows(report: Report, benchmark: string): Measured[] {
   return shownRows(dataset).filter((row): row is Measured => isCurrent(row, dataset));
 }
 
+/** The current results that fail training parity, with why: no comparison uses them. */
+export function excludedRows(report: Report, benchmark: string): Excluded[] {
+  return measuredRows(report, benchmark).flatMap((row) => {
+    const reason = parityFailure(report, row);
+    return reason ? [{ row, reason }] : [];
+  });
+}
+
 const groupOf = (row: Measured): Group => ({ target: row.target, profile: row.profile, machine: machineKey(row), mode: row.mode });
 const groupKey = (group: Group) => `${group.target}\u0000${group.profile}\u0000${group.machine}\u0000${group.mode}`;
 
 /**
  * Results grouped by target, profile, machine and mode, fastest first; groups in declaration order
- * of the targets, then by machine (machine A, B, ...), fp32 before fast.
+ * of the targets, then by machine (machine A, B, ...), fp32 before fast. `comparable`: without the
+ * results that fail training parity, as every comparison takes them.
  */
-export function groups(report: Report, benchmark: string): { group: Group; rows: Measured[] }[] {
+export function groups(report: Report, benchmark: string, { comparable = false } = {}): { group: Group; rows: Measured[] }[] {
   const byGroup = new Map<string, { group: Group; rows: Measured[] }>();
-  for (const row of measuredRows(report, benchmark)) {
+  const left = comparable ? excludedRows(report, benchmark).map((e) => e.row) : [];
+  for (const row of measuredRows(report, benchmark).filter((r) => !left.includes(r))) {
     const group = groupOf(row);
     const entry = byGroup.get(groupKey(group)) ?? { group, rows: [] };
     entry.rows.push(row);
@@ -123,7 +142,7 @@ export function groups(report: Report, benchmark: string): { group: Group; rows:
 const timed = (row: Measured): Timed => ({ framework: row.framework, seconds: row.result.metric.median, noisy: isNoisy(row) });
 
 export function fastest(report: Report, benchmark: string): Fastest[] {
-  return groups(report, benchmark).map(({ group, rows }) => ({
+  return groups(report, benchmark, { comparable: true }).map(({ group, rows }) => ({
     ...group,
     winner: timed(rows[0]),
     runnerUp: rows[1] ? timed(rows[1]) : null,
@@ -133,14 +152,14 @@ export function fastest(report: Report, benchmark: string): Fastest[] {
 }
 
 export function spreads(report: Report, benchmark: string): Spread[] {
-  return groups(report, benchmark).flatMap(({ group, rows }) => {
+  return groups(report, benchmark, { comparable: true }).flatMap(({ group, rows }) => {
     const ratio = spreadRatio(rows.map((row) => row.result.metric.median));
     return ratio === null ? [] : [{ ...group, fastest: timed(rows[0]), slowest: timed(rows.at(-1)!), ratio, count: rows.length }];
   });
 }
 
 export function relativeSpeeds(report: Report, benchmark: string): RelativeSpeed[] {
-  return groups(report, benchmark).flatMap(({ group, rows }) =>
+  return groups(report, benchmark, { comparable: true }).flatMap(({ group, rows }) =>
     rows.map((row) => ({
       ...group,
       framework: row.framework,
@@ -153,7 +172,8 @@ export function relativeSpeeds(report: Report, benchmark: string): RelativeSpeed
 
 /** fp32 time over fast time, for every framework and target measured in both modes on one machine. */
 export function fastSpeedups(report: Report, benchmark: string): Speedup[] {
-  const rows = measuredRows(report, benchmark);
+  const left = excludedRows(report, benchmark).map((e) => e.row);
+  const rows = measuredRows(report, benchmark).filter((row) => !left.includes(row));
   const frameworkOrder = byDeclaration(report.frameworks);
   const targetOrder = byDeclaration(report.targets);
   return rows
@@ -172,7 +192,7 @@ export function fastSpeedups(report: Report, benchmark: string): Speedup[] {
 export function peakFractions(report: Report, benchmark: string): PeakFraction[] {
   const spec = benchmarkOf(report, benchmark);
   if (!spec) return [];
-  return groups(report, benchmark).flatMap(({ group, rows }) => {
+  return groups(report, benchmark, { comparable: true }).flatMap(({ group, rows }) => {
     const target = targetOf(report, group.target);
     if (!target) return [];
     return rows.flatMap((row) => {
@@ -186,6 +206,7 @@ export function benchmarkFindings(report: Report, benchmark: string): BenchmarkF
   return {
     benchmark,
     measured: measuredRows(report, benchmark).length,
+    excluded: excludedRows(report, benchmark),
     fastest: fastest(report, benchmark),
     spreads: spreads(report, benchmark),
     speedups: fastSpeedups(report, benchmark),

@@ -25,9 +25,19 @@ export function formatPercent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)}%`;
 }
 
+/** An accuracy as every page shows it: "61.3%", and "61.3% (stand-in data)" when the runner trained on the stand-in. */
+export function formatAccuracy(fraction: number, synthetic: boolean, digits = 1): string {
+  return synthetic ? `${formatPercent(fraction, digits)} (stand-in data)` : formatPercent(fraction, digits);
+}
+
 /** 2.4567 -> "2.46×" */
 export function formatRatio(ratio: number): string {
   return `${formatNumber(ratio)}×`;
+}
+
+/** How many times faster (a ratio of times, the other's over this one's): 2.5 -> "2.5× faster", 0.25 -> "4× slower". */
+export function formatSpeedRatio(ratio: number): string {
+  return ratio >= 1 ? `${formatRatio(ratio)} faster` : `${formatRatio(1 / ratio)} slower`;
 }
 
 export function formatChecksum(value: number): string {

@@ -1,8 +1,9 @@
 // The analysis notes' data-bound components (<Metric>, <Ratio>, <Fastest>) and the build-time
 // check of what they cite: a note that cites a result that is missing, failed or stale makes the
 // build warn, or fail under strict mode (ROSETTA_STRICT=1, set by `npm run build -- --strict`).
-// A cited figure says what limits it next to it (citationCaveats): "noisy", and for a comparison,
-// "measured on different machines" or "machine not recorded".
+// A cited figure says what limits it next to it (citationCaveats): "fails parity", "noisy", and for
+// a comparison, "measured on different machines" or "machine not recorded"; an accuracy on the
+// stand-in data says "on stand-in data".
 import { fastest } from './findings.ts';
 import type { Fastest, Measured } from './findings.ts';
 import { STATUS_LABELS, formatChecksum, formatPercent, formatRange, formatWithUnit } from './format.ts';
@@ -10,6 +11,7 @@ import { machineCaveat, machineLabel, machineLabels } from './machines.ts';
 import { datasetOf, findRow, parseAddress } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
+import { FLAG_LABELS, failsParity } from './quality.ts';
 import { isCurrent, shownStatus, staleness } from './stale.ts';
 import type { DatasetRow } from '../pipeline/schemas.ts';
 
@@ -55,14 +57,19 @@ export function metricValue(row: Measured, field: MetricField): number | [number
  * What a cited figure must say next to it. `rows` are the results the figure is taken from; a
  * comparison (a ratio, a fastest) also says when they are not of one recorded machine.
  */
-export function citationCaveats(rows: Measured[], comparison: boolean): string[] {
+export function citationCaveats(report: Report, rows: Measured[], comparison: boolean): string[] {
   const machine = comparison ? machineCaveat(rows) : null;
-  return [...(machine ? [machine] : []), ...(rows.some(isNoisy) ? ['noisy'] : [])];
+  return [
+    ...(machine ? [machine] : []),
+    ...(rows.some((row) => failsParity(report, row)) ? [FLAG_LABELS.parity] : []),
+    ...(rows.some(isNoisy) ? [FLAG_LABELS.noisy] : []),
+  ];
 }
 
-/** What a <Metric> adds to its number. Noise is about time: an accuracy or a checksum needs none. */
-export function metricCaveats(row: Measured, field: MetricField): string[] {
-  return field === 'accuracy' || field === 'checksum' ? [] : citationCaveats([row], false);
+/** What a <Metric> adds to its number. Noise is about time: an accuracy or a checksum needs none, but an accuracy says its data. */
+export function metricCaveats(report: Report, row: Measured, field: MetricField): string[] {
+  if (field === 'accuracy') return [...(row.result.data.synthetic ? ['on stand-in data'] : []), ...(failsParity(report, row) ? [FLAG_LABELS.parity] : [])];
+  return field === 'checksum' ? [] : citationCaveats(report, [row], false);
 }
 
 /** A cited figure with its caveats: "20 s (noisy)", "1.25× (measured on different machines)". */
@@ -92,7 +99,7 @@ export function resolveFastest(report: Report, benchmark: string, target: string
   const [group] = found;
   // A group is of one machine key, so its winner's row says whether that machine was recorded.
   const winner = findRow(report, { benchmark, framework: group.winner.framework, target, mode: group.mode, profile: group.profile }) as Measured;
-  return { ok: true, fastest: group, caveats: citationCaveats([winner], true) };
+  return { ok: true, fastest: group, caveats: citationCaveats(report, [winner], true) };
 }
 
 export interface Citation {

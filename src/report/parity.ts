@@ -12,13 +12,16 @@ export interface ParityCheck {
   target: string;
   mode: string;
   accuracies: { framework: string; accuracy: number }[];
+  /** The median of the frameworks' accuracies: what "the same network learns the same" expects. */
+  median: number;
   spread: number;
   band: number;
   passed: boolean;
+  /** The frameworks whose accuracy lies farther than the band from the median: the cells that fail parity. */
+  outliers: string[];
 }
 
-
-function medianAccuracy(row: DatasetRow): number | null {
+export function medianAccuracy(row: DatasetRow): number | null {
   const values = row.result?.accuracies ?? (row.result?.accuracy == null ? null : [row.result.accuracy]);
   return values?.length ? median(values) : null;
 }
@@ -38,8 +41,10 @@ export function trainingParity(datasets: Dataset[], band = PARITY_BAND): ParityC
       if (accuracies.length < 2) continue;
       const values = accuracies.map((a) => a.accuracy);
       const spread = Math.max(...values) - Math.min(...values);
+      const middle = median(values);
+      const outliers = accuracies.filter((a) => Math.abs(a.accuracy - middle) > band).map((a) => a.framework);
       const [target, mode] = group.split('/');
-      checks.push({ benchmark: dataset.benchmark, target, mode, accuracies, spread, band, passed: spread <= band });
+      checks.push({ benchmark: dataset.benchmark, target, mode, accuracies, median: middle, spread, band, passed: spread <= band, outliers });
     }
   }
   return checks;

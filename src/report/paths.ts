@@ -1,7 +1,6 @@
-// Every internal link of the site, relative to the configured base path (ROSETTA_BASE), so the
+// Every internal link of the site, under Astro's base path (astro.config.mjs or `--base`), so the
 // report works at the root of a domain or under a sub-path.
 import type { CellId } from '../pipeline/schemas.ts';
-import { readSettings } from './settings.ts';
 
 /** Joins the base path and a site path: withBase('/rosetta-bench', 'code/x/') -> '/rosetta-bench/code/x/'. */
 export function withBase(base: string, path = ''): string {
@@ -22,15 +21,17 @@ export function cellSlug(cell: Pick<CellId, 'target' | 'mode' | 'profile'>): str
   return `${cell.target}-${cell.mode}-${cell.profile}`;
 }
 
-/** The id of a cell's entry in its benchmark's results table. */
+/** The id of a cell's entry in its benchmark's results table; ids name the benchmark, so they are unique on the article. */
 export function cellAnchor(cell: CellId): string {
-  return `cell-${cell.framework}-${cellSlug(cell)}`;
+  return `cell-${cell.benchmark}-${cell.framework}-${cellSlug(cell)}`;
 }
 
-/**
- * A site path as a link under the configured base (ROSETTA_BASE). Read from the settings rather
- * than import.meta.env.BASE_URL, which a stray BASE_URL variable in the environment overrides.
- */
-export function link(path = '', base = readSettings().base): string {
+/** The id of a framework's row in a benchmark's results table: where a result page's back link lands. */
+export function rowAnchor(benchmark: string, framework: string): string {
+  return `row-${benchmark}-${framework}`;
+}
+
+/** A site path as a link under Astro's base path (import.meta.env.BASE_URL). */
+export function link(path = '', base: string = import.meta.env.BASE_URL): string {
   return withBase(base, path);
 }

@@ -12,6 +12,36 @@ export function reproduceCommand(cell: CellId, target: Target | undefined): stri
   return shellLine(args);
 }
 
+export interface MeasureStep {
+  /** What the step does, and where it runs. */
+  text: string;
+  command: string;
+}
+
+/**
+ * How to measure this one cell. A target the build reaches (the local CPU, or a launcher: ssh,
+ * slurm) takes one build command; an offline target (a GPU box the build cannot reach) takes the
+ * README's three steps: plan here, execute there, ingest here, then render.
+ */
+export function measureSteps(cell: CellId, target: Target | undefined): MeasureStep[] {
+  if (target?.launch.kind !== 'offline') {
+    const where = target?.launch.kind === 'ssh' || target?.launch.kind === 'slurm' ? `its ${target.launch.kind} launcher reaches the machine` : 'it runs here';
+    return [{ text: `From the repository root (${where}); the build measures the cell when the cache has no entry for its key:`, command: reproduceCommand(cell, target) }];
+  }
+  const plan = ['npm', 'run', 'plan', '--', '--target', cell.target, '--benchmark', cell.benchmark, '--framework', cell.framework, '--mode', cell.mode];
+  return [
+    {
+      text: `Here, plan the cell: it is written to plans/${cell.target}-<time>.json (a plan holds the cells the cache lacks for the current inputs; a cell already measured is planned again once its inputs change).`,
+      command: shellLine(plan),
+    },
+    {
+      text: `On the machine with the ${target.label}, in a copy of this repository with the framework's pinned requirements installed (plain Python, no Node, no network):`,
+      command: `python3 scripts/execute-plan.py plans/${cell.target}-<time>.json --bundle ${cell.target}-bundle.json`,
+    },
+    { text: 'Back here, ingest the bundle (it is validated, stored in the cache and written to the datasets), then render the report:', command: `npm run ingest -- ${cell.target}-bundle.json && npm run build -- --render-only` },
+  ];
+}
+
 /** The runner command the pipeline ran, as recorded (cell.json holds the cell spec). */
 export function runnerCommand(row: DatasetRow): string | null {
   return row.command?.length ? `PYTHONPATH=runners/lib ${shellLine(row.command)}` : null;
@@ -34,29 +64,42 @@ const ENVIRONMENT_LABELS: Record<string, string> = {
   driver: 'Driver',
   cuda: 'CUDA',
   cudnn: 'cuDNN',
+  gpu_power_limit_w: 'GPU power limit',
+  gpu_sm_clock_max_mhz: 'GPU clock, maximum',
   tf32: 'TF32',
   cpu_model: 'CPU',
   cpu_count: 'CPU count',
+  variables: 'Environment variables',
 };
 
-/** Labelled environment facts, known fields first in a fixed order, then anything else recorded. */
+/** The fields that describe a GPU: "n/a" on a run that had none, rather than "unknown". */
+const GPU_FIELDS = new Set(['gpu_name', 'gpu_memory_bytes', 'gpu_power_limit_w', 'gpu_sm_clock_max_mhz', 'driver', 'cuda', 'cudnn', 'tf32']);
+
+/** "some_field_name" -> "Some field name", for fields a newer runner records that the report does not know yet. */
+const humanName = (name: string) => `${name[0].toUpperCase()}${name.slice(1).replaceAll('_', ' ')}`;
+
+function shownValue(name: string, value: unknown, onCpu: boolean): string {
+  if (value === null || value === undefined || (onCpu && name === 'tf32' && value === false)) return onCpu && GPU_FIELDS.has(name) ? 'n/a (ran on the CPU)' : 'unknown';
+  if (name === 'gpu_memory_bytes' && typeof value === 'number') return `${(value / 2 ** 30).toFixed(1)} GiB`;
+  if (name === 'gpu_power_limit_w' && typeof value === 'number') return `${value} W`;
+  if (name === 'gpu_sm_clock_max_mhz' && typeof value === 'number') return `${value} MHz`;
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (name === 'variables' && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return entries.length ? entries.map(([key, v]) => `${key}=${String(v)}`).join(', ') : 'none set';
+  }
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Labelled environment facts, known fields first in a fixed order, then anything else recorded; on
+ * a run on the CPU the GPU's fields read "n/a (ran on the CPU)".
+ */
 export function environmentFacts(environment: Record<string, unknown>): { label: string; value: string }[] {
+  const onCpu = environment.device === 'cpu';
   const known = Object.keys(ENVIRONMENT_LABELS).filter((name) => name in environment);
   const extra = Object.keys(environment).filter((name) => !(name in ENVIRONMENT_LABELS)).sort();
-  return [...known, ...extra].map((name) => {
-    const value = environment[name];
-    const shown =
-      value === null || value === undefined
-        ? 'unknown'
-        : name === 'gpu_memory_bytes' && typeof value === 'number'
-          ? `${(value / 2 ** 30).toFixed(1)} GiB`
-          : typeof value === 'boolean'
-            ? value ? 'on' : 'off'
-            : typeof value === 'object'
-              ? JSON.stringify(value)
-              : String(value);
-    return { label: ENVIRONMENT_LABELS[name] ?? name, value: shown };
-  });
+  return [...known, ...extra].map((name) => ({ label: ENVIRONMENT_LABELS[name] ?? humanName(name), value: shownValue(name, environment[name], onCpu) }));
 }
 
 export interface Repeat {

@@ -1,8 +1,10 @@
 // The key findings in words, as the article's list reads them: each line names the target, profile
-// and machine its figures come from, and says "noisy" next to every figure taken from a noisy result.
+// and machine its figures come from, and says "noisy" next to every figure taken from a noisy result;
+// a ratio under 1 reads "N× slower". The results left out of the comparisons (they fail training
+// parity) get a line of their own that says why, and no figure of theirs is quoted.
 import { headline } from './findings.ts';
 import type { BenchmarkFindings, Fastest, Speedup } from './findings.ts';
-import { formatPercent, formatRatio, formatWithUnit } from './format.ts';
+import { formatPercent, formatRatio, formatSpeedRatio, formatWithUnit } from './format.ts';
 import { machineLabel, machineLabels } from './machines.ts';
 import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
@@ -49,14 +51,14 @@ export function findingLines(report: Report, found: BenchmarkFindings): FindingL
       : 'No spread yet: no machine has two frameworks measured in the same mode.',
   });
   const range = top.speedupRange;
-  const speedupText = (s: Speedup) => `${formatRatio(s.speedup)} (${name(s.framework)} on ${where(s.target, s.machine)}${s.noisy ? ', noisy' : ''})`;
+  const speedupText = (s: Speedup) => `${formatSpeedRatio(s.speedup)} (${name(s.framework)} on ${where(s.target, s.machine)}${s.noisy ? ', noisy' : ''})`;
   lines.push({
     lead: '',
     text: range
       ? range.lowest === range.highest
-        ? `Fast mode over fp32: ${speedupText(range.highest)}.`
-        : `Fast mode over fp32: from ${speedupText(range.lowest)} to ${speedupText(range.highest)}.`
-      : 'Fast mode over fp32: no framework has both modes measured on the same target and machine yet.',
+        ? `Fast mode against fp32: ${speedupText(range.highest)}.`
+        : `Fast mode against fp32: from ${speedupText(range.lowest)} to ${speedupText(range.highest)}.`
+      : 'Fast mode against fp32: no framework has both modes measured on the same target and machine yet.',
   });
   const peak = top.bestPeak;
   lines.push({
@@ -67,5 +69,8 @@ export function findingLines(report: Report, found: BenchmarkFindings): FindingL
         ? 'No fraction of peak: the specification gives no FLOP count for this benchmark.'
         : 'No fraction of peak yet: no current result on a target that declares its peak FLOP/s.',
   });
+  for (const { row, reason } of found.excluded) {
+    lines.push({ lead: 'Not compared: ', text: `${name(row.framework)} on ${targetLabel(report, row.target)}, ${row.mode}: it ${reason}.` });
+  }
   return lines;
 }

@@ -48,7 +48,7 @@ describe('planning the checks', () => {
     expect(checks.filter((c) => c.status === 'missing').map((c) => c.id).sort()).toEqual(implemented);
     const cellKeys = new Set(cellsOf(await plan(project.root, content, NOTHING)).flatMap((cell) => (cell.key ? [cell.key] : [])));
     for (const check of checks.filter((c) => c.status !== 'unsupported')) {
-      expect(cellKeys.has(check.key)).toBe(false);
+      expect(cellKeys.has(check.key!)).toBe(false);
       expect(Object.keys(check.inputs!.files)).toContain('runners/lib/equivalence/reference.py');
       expect(check.inputs!.cell).toMatchObject({ target: 'cpu', mode: 'fp32', profile: 'smoke' });
     }

@@ -107,7 +107,7 @@ describe('the site fingerprint', () => {
   });
 
   test.each([
-    ['ROSETTA_BASE', '/rosetta-bench/'],
+    ['ROSETTA_REPOSITORY', 'https://github.com/org/rosetta-bench'],
     ['ROSETTA_SITE', 'https://example.org'],
     ['ROSETTA_STRICT', '1'],
   ])('changes with %s', async (name, value) => {
@@ -209,9 +209,9 @@ describe('rendering only when dist/ is not current', () => {
     await write('content/results/cnn-cifar10.json', '{"rows": ["new"]}\n');
     expect(await render()).toBe('rendered');
     expect(lines.at(-1)).toBe('rendering the site (changed since dist/ was built: datasets)');
-    expect(await render({ env: { ROSETTA_BASE: '/sub/' } })).toBe('rendered');
+    expect(await render({ env: { ROSETTA_SITE: 'https://example.org' } })).toBe('rendered');
     expect(lines.at(-1)).toBe('rendering the site (changed since dist/ was built: environment)');
-    expect(await render({ env: { ROSETTA_BASE: '/sub/' } })).toBe('current');
+    expect(await render({ env: { ROSETTA_SITE: 'https://example.org' } })).toBe('current');
     expect(builds).toBe(3);
   });
 

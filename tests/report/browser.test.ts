@@ -1,5 +1,5 @@
-// The report in a real browser: builds the site against the fixture datasets under a non-root base
-// path, serves it on 127.0.0.1 and checks it in headless Chromium (Debian's package) at a phone and
+// The report in a real browser: builds the site against the fixture datasets under a sub-path and at
+// the root, serves it on 127.0.0.1 and checks it in headless Chromium (Debian's package) at a phone and
 // a desktop width. Screenshots go to .tmp/screenshots/.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -11,9 +11,11 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serveStatic } from './static-server.ts';
 import type { StaticServer } from './static-server.ts';
+import { crawl } from './crawl.ts';
 import { FIXTURES, ROOT } from './fixture-report.ts';
 
-const BASE = '/rosetta-bench/';
+const BASE = '/sub/path/';
+const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 const SCREENSHOTS = join(ROOT, '.tmp', 'screenshots');
 const WIDTHS = [390, 1280];
 const CHROMIUM_ARGS = [
@@ -28,7 +30,9 @@ const CHROMIUM_ARGS = [
 ];
 
 let outDir: string;
+let rootDir: string;
 let server: StaticServer;
+let rootServer: StaticServer;
 let browser: Browser;
 let cleanup: () => Promise<void> = async () => {};
 
@@ -38,8 +42,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /** Opens a page that records console errors, page errors and failed requests. */
-async function open(width: number, path = '', javaScriptEnabled = true): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled });
+async function open(width: number, path = '', javaScriptEnabled = true, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled, colorScheme });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
@@ -61,44 +65,54 @@ async function words(locator: Locator): Promise<string> {
 }
 
 // Astro's build, run in its own process as `npm run build` would, with the output and Astro's cache
-// in a temporary folder (tests that build the real site at the same time keep theirs).
+// in a temporary folder (tests that build the real site at the same time keep theirs). The base path
+// is given as `astro build --base` gives it: inline, over astro.config.mjs.
 const BUILD = `const { build } = await import('astro');
-await build({ root: process.cwd(), outDir: process.env.OUT_DIR, cacheDir: process.env.CACHE_DIR, logLevel: 'warn' });`;
+await build({ root: process.cwd(), base: process.env.SITE_BASE, outDir: process.env.OUT_DIR, cacheDir: process.env.CACHE_DIR, logLevel: 'warn' });`;
 
-beforeAll(async () => {
-  const scratch = await mkdtemp(join(tmpdir(), 'rosetta-site-'));
-  outDir = join(scratch, 'dist');
-  cleanup = () => rm(scratch, { recursive: true, force: true });
+async function buildSite(scratch: string, base: string, env: Record<string, string>): Promise<string> {
+  const out = join(scratch, `dist${base.replaceAll('/', '-')}`);
   const started = performance.now();
   await promisify(execFile)(process.execPath, ['--input-type=module', '--eval', BUILD], {
     cwd: ROOT,
     env: {
       // Without the variables vitest sets for itself (MODE, BASE_URL, NODE_ENV=test, ...).
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(VITEST|VITE_|MODE$|BASE_URL$|DEV$|PROD$|SSR$|TEST$|NODE_ENV$)/.test(name))),
-      OUT_DIR: outDir,
-      CACHE_DIR: join(scratch, 'astro-cache'),
+      SITE_BASE: base,
+      OUT_DIR: out,
+      CACHE_DIR: join(scratch, `astro-cache${base.replaceAll('/', '-')}`),
       ASTRO_TELEMETRY_DISABLED: '1',
-      ROSETTA_BASE: BASE,
       ROSETTA_SITE: 'https://example.org',
       ROSETTA_RESULTS_DIR: join(FIXTURES, 'results'),
       ROSETTA_FRAMEWORKS_DIR: join(FIXTURES, 'frameworks'),
       ROSETTA_STRICT: '',
-      // As `npm run build -- --compare origin/main` would: the article gets its "What changed" section.
-      ROSETTA_COMPARE_FILE: join(FIXTURES, 'compare.json'),
+      ...env,
     },
     maxBuffer: 50_000_000,
   });
-  const files = await filesUnder(outDir);
+  const files = await filesUnder(out);
   const bytes = (await Promise.all(files.map((file) => stat(file)))).reduce((sum, info) => sum + info.size, 0);
-  console.log(`fixture site: astro build ${((performance.now() - started) / 1000).toFixed(1)} s, ${files.length} files, ${(bytes / 1024).toFixed(0)} KiB`);
+  console.log(`fixture site at ${base}: astro build ${((performance.now() - started) / 1000).toFixed(1)} s, ${files.length} files, ${(bytes / 1024).toFixed(0)} KiB`);
+  return out;
+}
+
+beforeAll(async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'rosetta-site-'));
+  cleanup = () => rm(scratch, { recursive: true, force: true });
+  // As `npm run build -- --compare origin/main` would: the article gets its "What changed" section.
+  outDir = await buildSite(scratch, BASE, { ROSETTA_COMPARE_FILE: join(FIXTURES, 'compare.json') });
+  // A BASE_URL variable left in the environment must not move the links.
+  rootDir = await buildSite(scratch, '/', { BASE_URL: '/stray/' });
   server = await serveStatic(outDir, BASE);
+  rootServer = await serveStatic(rootDir, '/');
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   await mkdir(SCREENSHOTS, { recursive: true });
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await rootServer?.close();
   await cleanup();
 });
 
@@ -112,7 +126,7 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
         await expect.poll(() => section.locator('table.results').isVisible()).toBe(true);
         expect(await section.locator('table.results thead th[scope="col"]').count()).toBeGreaterThan(1);
         expect(await section.locator('table.results tbody th[scope="row"]').count()).toBeGreaterThan(0);
-        const chart = section.locator('figure.chart svg[role="img"]').first();
+        const chart = section.locator('figure.chart svg[role="img"]:visible').first();
         await chart.scrollIntoViewIfNeeded();
         const box = await chart.boundingBox();
         expect(box?.width).toBeGreaterThan(200);
@@ -125,7 +139,7 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
       expect(await cnn.locator('.machine-list li').first().textContent()).toMatch(/^machine A: Fixture CPU @ 2\.20GHz, 2 cores/);
       expect(await cnn.locator('table.results thead .caveat').first().textContent()).toBe('measured on different machines');
       // A noisy value is marked in words where it appears, and its note says why.
-      const noisy = cnn.locator('#cell-jax-cpu-fast-cpu .noisy');
+      const noisy = cnn.locator('#cell-cnn-cifar10-jax-cpu-fast-cpu .noisy');
       expect(await noisy.locator('.status-noisy').textContent()).toBe('noisy');
       expect(await noisy.isVisible()).toBe(true);
       const note = await noisy.locator('a').getAttribute('href');
@@ -137,7 +151,7 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
       expect(await checks.locator('tbody tr').count()).toBe(4);
       expect(await checks.locator('td.check-pass').first().textContent()).toMatch(/^pass, \d\.\de-\d$/);
       expect(await checks.locator('td.check-fail').count()).toBe(2);
-      expect(await checks.locator('caption').textContent()).toMatch(/4 of 6 current checks pass/);
+      expect(await page.locator('#rosetta-check figcaption').textContent()).toMatch(/4 of 6 current checks pass/);
       // The page itself never scrolls sideways; wide tables scroll inside their frame.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await page.screenshot({ path: join(SCREENSHOTS, `article-${width}.png`), fullPage: true });
@@ -167,7 +181,7 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
     expect(await page.getByRole('heading', { name: 'Machine and calibration' }).count()).toBe(1);
     expect(await page.locator('dl.facts dd', { hasText: 'machine A: Fixture CPU @ 2.20GHz' }).count()).toBe(1);
     expect(await page.locator('table.calibration tbody tr').count()).toBe(4);
-    expect(await page.locator('table', { hasText: 'All timed repeats' }).locator('thead th', { hasText: 'round' }).count()).toBe(1);
+    expect(await page.locator('figure.table-frame', { hasText: 'All timed repeats' }).locator('thead th', { hasText: 'round' }).count()).toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'cell-noisy-1280.png'), fullPage: true });
     expect(problems).toEqual([]);
   });
@@ -188,7 +202,7 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
       expect(await words(other.locator('td').nth(1))).toMatch(/^machine B ?another machine$/);
       expect(await other.locator('.status-other-machine').isVisible()).toBe(true);
       expect(await table.locator('tbody tr').first().locator('code').textContent()).toBe('files.tests/fixtures/runners/pytorch/cnn_cifar10.py');
-      const chart = page.locator('#history-chart svg[role="img"]');
+      const chart = page.locator('#history-chart svg[role="img"]:visible');
       await chart.scrollIntoViewIfNeeded();
       const box = await chart.boundingBox();
       expect(box?.width).toBeGreaterThan(200);
@@ -276,17 +290,162 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
     expect(problems).toEqual([]);
   });
 
-  test('every internal link of the article resolves under the base path', async () => {
-    const { page } = await open(1280);
-    const hrefs = await page.locator('a[href]').evaluateAll((links) => links.map((link) => link.getAttribute('href')!));
-    const internal = [...new Set(hrefs.filter((href) => !/^[a-z]+:/.test(href) && !href.startsWith('#')).map((href) => href.split('#')[0]))];
-    expect(internal.length).toBeGreaterThan(20);
-    for (const href of internal) {
-      expect(href.startsWith(BASE), `${href} ignores the base path`).toBe(true);
-      const response = await fetch(new URL(href, server.url));
-      expect(response.status, href).toBe(200);
+  for (const [where, site] of [
+    ['a sub-path', () => server],
+    ['the root', () => rootServer],
+  ] as const) {
+    test(`built at ${where}, every internal link and anchor of every page resolves, and no page repeats an id`, async () => {
+      const found = await crawl(site().url);
+      console.log(`crawl at ${new URL(site().url).pathname}: ${found.pages.length} pages, ${found.links} links, ${found.anchors} anchors, ${found.problems.length} problems`);
+      expect(found.problems).toEqual([]);
+      expect(found.pages.length).toBeGreaterThan(50);
+      expect(found.pages).toContain(`${new URL(site().url).pathname}code/cnn-cifar10/`);
+      expect(found.anchors).toBeGreaterThan(20);
+      expect(site().notFound).toEqual([]);
+    });
+  }
+
+  test('a result page links back to its own row of its own benchmark table', async () => {
+    const { page, problems } = await open(1280, 'results/gru-imdb/pytorch/cpu-fp32-cpu/');
+    const back = page.getByRole('link', { name: 'PyTorch in the results table' });
+    expect(await back.getAttribute('href')).toBe(`${BASE}#row-gru-imdb-pytorch`);
+    await back.click();
+    await page.waitForURL(`**${BASE}#row-gru-imdb-pytorch`);
+    const row = page.locator('#row-gru-imdb-pytorch');
+    expect(await row.evaluate((element) => element.closest('section.benchmark')?.id)).toBe('gru-imdb');
+    expect(await row.locator('th[scope="row"]').textContent()).toBe('PyTorch');
+    expect(problems).toEqual([]);
+  });
+
+  for (const width of WIDTHS) {
+    test(`at ${width} px the article opens with a dated headline and the throughput chart, before any prose`, async () => {
+      const { page, problems } = await open(width);
+      const headline = page.locator('.overview .headline');
+      expect(await words(headline)).toMatch(/^Measured 2026-10-03 to 2026-11-24: 37 current results of 3 benchmarks and 4 frameworks, on 5 machines: machine A: /);
+      expect(await words(headline)).toContain('GPUs: 20 of 48 GPU cells measured.');
+      expect((await headline.boundingBox())!.y).toBeLessThan(900);
+      const chart = page.locator('#overview-chart svg[role="img"]:visible');
+      expect(await chart.count()).toBe(1);
+      expect(await chart.locator('title').textContent()).toBe('Throughput per benchmark, fastest framework first (median; higher is faster)');
+      const before = await page.evaluate(() => {
+        const [top, abstract] = [document.querySelector('.overview'), document.querySelector('section.abstract')];
+        return !!top && !!abstract && (top.compareDocumentPosition(abstract) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+      });
+      expect(before).toBe(true);
+      await page.screenshot({ path: join(SCREENSHOTS, `article-top-${width}.png`) });
+      expect(problems).toEqual([]);
+    });
+  }
+
+  test('at 390 px every chart is drawn at its own size: its text at 11 px or more, no label cut or outside the chart', async () => {
+    for (const path of ['', 'results/cnn-cifar10/pytorch/cpu-fp32-cpu/']) {
+      const { page } = await open(390, path);
+      const charts = page.locator('figure.chart svg[role="img"]:visible');
+      expect(await charts.count()).toBeGreaterThan(0);
+      for (const chart of await charts.all()) {
+        const found = await chart.evaluate((svg: SVGSVGElement) => {
+          const box = svg.getBoundingClientRect();
+          const scale = box.width / svg.width.baseVal.value;
+          return [...svg.querySelectorAll('text')].map((text) => {
+            const own = text.getBoundingClientRect();
+            return {
+              text: text.textContent ?? '',
+              px: parseFloat(getComputedStyle(text).fontSize) * scale,
+              inside: own.width === 0 || (own.left >= box.left - 1 && own.right <= box.right + 1),
+            };
+          });
+        });
+        for (const text of found) {
+          expect(text.px, `"${text.text}" on ${path || 'the article'}`).toBeGreaterThanOrEqual(10.95);
+          expect(text.text, 'a label cut short').not.toContain('…');
+          expect(text.inside, `"${text.text}" runs outside its chart`).toBe(true);
+        }
+      }
     }
-    expect(server.notFound).toEqual([]);
+  });
+
+  test('at 390 px a results table scrolls sideways under its framework column, its caption above the scroll area', async () => {
+    const { page, problems } = await open(390);
+    const frame = page.locator('#cnn-cifar10-results-frame');
+    const wrap = frame.locator('.table-wrap');
+    await wrap.scrollIntoViewIfNeeded();
+    expect(await frame.locator('.table-wrap figcaption, .table-wrap caption').count()).toBe(0);
+    const caption = frame.locator('figcaption');
+    expect((await caption.boundingBox())!.width).toBeLessThanOrEqual(390);
+    expect(await wrap.evaluate((element) => element.scrollWidth > element.clientWidth)).toBe(true);
+    const framework = frame.locator('tbody th[scope="row"]').first();
+    const before = (await framework.boundingBox())!.x;
+    await wrap.evaluate((element) => element.scrollBy(400, 0));
+    await expect.poll(() => wrap.evaluate((element) => element.scrollLeft)).toBeGreaterThan(0);
+    expect(Math.abs((await framework.boundingBox())!.x - before)).toBeLessThan(1);
+    expect(await wrap.getAttribute('tabindex')).toBe('0');
+    expect(problems).toEqual([]);
+  });
+
+  test('accuracies on the stand-in data say so in the table and the parity table', async () => {
+    const { page } = await open(1280);
+    expect(await words(page.locator('#cell-cnn-cifar10-jax-cpu-fp32-cpu'))).toContain('acc 33.8% (stand-in data)');
+    expect(await words(page.locator('#cell-cnn-cifar10-jax-h100-fp32-full'))).toContain('acc 77.4%');
+    expect(await words(page.locator('#cell-cnn-cifar10-jax-h100-fp32-full'))).not.toContain('stand-in');
+    expect(await words(page.locator('#parity-table tbody tr', { hasText: 'CPU' }).first())).toContain('(stand-in data)');
+  });
+
+  test('each benchmark shows the 2017 study beside today, with a speed-up only where they compare; lessons follow the benchmarks', async () => {
+    const { page, problems } = await open(1280);
+    const pytorch = page.locator('#cnn-cifar10-2017 tbody tr', { hasText: 'PyTorch' });
+    expect((await pytorch.innerText()).replace(/\s+/g, ' ').trim()).toBe('PyTorch 169 51 PyTorch 30 s 1.7× faster than the P100 28 s 1.82× faster than the P100');
+    expect(await words(page.locator('#cnn-cifar10-2017 tbody tr', { hasText: 'Tensorflow' }))).toContain('not compared: measured only at another profile');
+    expect(await page.locator('#cnn-cifar10-2017 figcaption a').getAttribute('href')).toMatch(/ilkarman\/DeepLearningFrameworks/);
+    expect(await page.locator('#lessons dt').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('nav.toc a[href="#lessons"]').count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
+  test('a GPU result page says how to measure it: plan here, execute-plan.py on the GPU machine, ingest here', async () => {
+    const { page, problems } = await open(1280, 'results/cnn-cifar10/jax/h200-fast-full/');
+    const commands = await page.locator('pre code').allTextContents();
+    expect(commands).toContain('npm run plan -- --target h200 --benchmark cnn-cifar10 --framework jax --mode fast');
+    expect(commands).toContain('python3 scripts/execute-plan.py plans/h200-<time>.json --bundle h200-bundle.json');
+    expect(commands.some((command) => command.startsWith('npm run ingest -- h200-bundle.json'))).toBe(true);
+    expect(commands.some((command) => command.startsWith('npm run build -- --benchmark'))).toBe(false);
+    expect(await page.getByRole('link', { name: /The 2017 study/ }).getAttribute('href')).toMatch(/^https:\/\/github\.com\/ilkarman\/DeepLearningFrameworks\//);
+    expect(problems).toEqual([]);
+  });
+
+  test("a CPU result page writes its environment in words, with n/a for the GPU's fields", async () => {
+    const { page } = await open(1280, 'results/cnn-cifar10/jax/cpu-fp32-cpu/');
+    const facts = page.locator('h2:has-text("Environment") + dl.facts');
+    expect(await words(facts.locator('dt', { hasText: /^GPU$/ }).locator('xpath=following-sibling::dd[1]'))).toBe('n/a (ran on the CPU)');
+    expect(await facts.locator('dt', { hasText: '_' }).count()).toBe(0);
+  });
+
+  test('axe-core finds no violation on any page type, at 390 and 1280 px, light and dark', { timeout: 240_000 }, async () => {
+    const pages = {
+      article: '',
+      'result page': 'results/cnn-cifar10/pytorch/cpu-fp32-cpu/',
+      'GPU result page': 'results/cnn-cifar10/jax/h200-fast-full/',
+      'code page': 'code/cnn-cifar10/',
+    };
+    const table: string[] = [];
+    const found: string[] = [];
+    for (const [type, path] of Object.entries(pages)) {
+      for (const width of WIDTHS) {
+        for (const scheme of ['light', 'dark'] as const) {
+          const { page } = await open(width, path, true, scheme);
+          await page.addScriptTag({ path: AXE });
+          const violations = await page.evaluate(async () => {
+            const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+            const results = await axe.run(document, { resultTypes: ['violations'] });
+            return results.violations.map((v) => ({ id: v.id, nodes: v.nodes.length, first: v.nodes[0]?.target.join(' ') }));
+          });
+          table.push(`${type} | ${width} | ${scheme} | ${violations.reduce((sum, v) => sum + v.nodes, 0)}`);
+          for (const v of violations) found.push(`${type} ${width} ${scheme}: ${v.id} x${v.nodes} (${v.first})`);
+          await page.context().close();
+        }
+      }
+    }
+    console.log(`axe violations (page type | width | theme | violations):\n${table.join('\n')}`);
+    expect(found.join('\n')).toBe('');
   });
 
   test("no path of the build machine appears in the built site", async () => {

@@ -56,11 +56,12 @@ describe('chart specs', () => {
     expect(chart.description).toContain('Results of different machines are not compared.');
   });
 
-  test('noisy results are faded in the timing charts and named "(noisy)" in their text alternative', () => {
+  test('noisy results are faded in the timing charts, "noisy" written beside them, and named "(noisy)" in their text alternative', () => {
     for (const chart of [timeChart(report, 'cnn-cifar10'), relativeSpeedChart(report, 'cnn-cifar10')]) {
       const noisy = values(chart.spec).filter((p) => p.noisy);
       expect(noisy.map((p) => `${p.framework} ${p.mode} ${p.panel}`)).toEqual(['JAX fast CPU (build machine) · cpu profile · machine A']);
-      expect(JSON.stringify(chart.spec)).toContain('"test":"datum.noisy"');
+      expect(JSON.stringify(chart.spec)).toContain(`"test":"datum.flag != ''"`);
+      expect(noisy.map((p) => p.flag)).toEqual(['noisy']);
     }
     expect(timeChart(report, 'cnn-cifar10').description).toContain('machine A, fast: PyTorch 16 s, JAX 20 s (noisy).');
     expect(relativeSpeedChart(report, 'cnn-cifar10').description).toContain('machine A, fast: PyTorch 1, JAX 0.8 (noisy).');

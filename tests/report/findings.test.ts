@@ -125,6 +125,6 @@ describe('findings on the fixture datasets', () => {
 
   test('a benchmark without a dataset has no findings rather than an error', () => {
     const empty = { ...report, datasets: [] };
-    expect(benchmarkFindings(empty, 'cnn-cifar10')).toEqual({ benchmark: 'cnn-cifar10', measured: 0, fastest: [], spreads: [], speedups: [], peaks: [] });
+    expect(benchmarkFindings(empty, 'cnn-cifar10')).toEqual({ excluded: [], benchmark: 'cnn-cifar10', measured: 0, fastest: [], spreads: [], speedups: [], peaks: [] });
   });
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { findRow, targetOf } from '../../src/report/model.ts';
 import type { Report } from '../../src/report/model.ts';
-import { calibrationReadings, environmentFacts, keyMatchesInputs, repeats, reproduceCommand, runnerCommand } from '../../src/report/provenance.ts';
+import { calibrationReadings, environmentFacts, keyMatchesInputs, measureSteps, repeats, reproduceCommand, runnerCommand } from '../../src/report/provenance.ts';
 import { fixtureReport } from './fixture-report.ts';
 
 let report: Report;
@@ -14,6 +14,19 @@ describe('provenance of a cell', () => {
     const row = findRow(report, { benchmark: 'gru-imdb', framework: 'jax', target: 'h100', mode: 'fast' })!;
     expect(reproduceCommand(row, targetOf(report, 'h100'))).toBe('npm run build -- --benchmark gru-imdb --framework jax --target h100 --mode fast');
     expect(reproduceCommand({ ...row, target: 'cpu', profile: 'smoke' }, targetOf(report, 'cpu'))).toMatch(/--target cpu --mode fast --profile smoke$/);
+  });
+
+  test('a cell of an offline GPU target is measured by plan, execute-plan.py on the GPU machine, and ingest, never by a build here', () => {
+    const row = findRow(report, { benchmark: 'gru-imdb', framework: 'jax', target: 'h100', mode: 'fast' })!;
+    const steps = measureSteps(row, targetOf(report, 'h100')).map((step) => step.command);
+    expect(steps).toEqual([
+      'npm run plan -- --target h100 --benchmark gru-imdb --framework jax --mode fast',
+      'python3 scripts/execute-plan.py plans/h100-<time>.json --bundle h100-bundle.json',
+      'npm run ingest -- h100-bundle.json && npm run build -- --render-only',
+    ]);
+    expect(steps.join('\n')).not.toContain('npm run build -- --benchmark');
+    const cpu = findRow(report, { benchmark: 'gru-imdb', framework: 'jax', target: 'cpu', mode: 'fast' })!;
+    expect(measureSteps(cpu, targetOf(report, 'cpu')).map((step) => step.command)).toEqual(['npm run build -- --benchmark gru-imdb --framework jax --target cpu --mode fast']);
   });
 
   test('the recorded runner command is shown as run', () => {
@@ -37,7 +50,19 @@ describe('provenance of a cell', () => {
       { label: 'GPU memory', value: '80.0 GiB' },
       { label: 'CUDA', value: 'unknown' },
       { label: 'TF32', value: 'off' },
-      { label: 'extra_field', value: 'x' },
+      { label: 'Extra field', value: 'x' },
+    ]);
+  });
+
+  test("on the CPU the GPU's fields read n/a, and recorded variables read as assignments", () => {
+    const facts = environmentFacts({ device: 'cpu', gpu_name: null, cuda: null, tf32: false, cpu_model: null, variables: { OMP_WAIT_POLICY: 'PASSIVE' } });
+    expect(facts).toEqual([
+      { label: 'Device', value: 'cpu' },
+      { label: 'GPU', value: 'n/a (ran on the CPU)' },
+      { label: 'CUDA', value: 'n/a (ran on the CPU)' },
+      { label: 'TF32', value: 'n/a (ran on the CPU)' },
+      { label: 'CPU', value: 'unknown' },
+      { label: 'Environment variables', value: 'OMP_WAIT_POLICY=PASSIVE' },
     ]);
   });
 
