@@ -31,7 +31,7 @@ VERSION = 1
 TOLERANCE = 1e-4  # max |diff| relative to the output's scale
 SCALE_FLOOR = {"gru": 1e-2}  # the GRU's two logits can both be near zero: a floor keeps "relative" meaningful
 PACKAGES = {"pytorch": ["torch"], "jax": ["jax", "flax"], "keras": ["keras", "jax", "torch", "tensorflow"], "tensorflow": ["tensorflow", "keras"],
-            "onnxruntime": ["onnxruntime", "onnx"]}
+            "onnxruntime": ["onnxruntime", "onnx"], "mlx": ["mlx", "mlx-cpu"]}
 
 
 def probe(model: str, params) -> tuple[np.ndarray, str]:

@@ -37,4 +37,11 @@ def onnxruntime(namespace: dict, x: np.ndarray) -> np.ndarray:
     return namespace["session"].run(None, {"images": np.ascontiguousarray(x.transpose(0, 3, 1, 2))})[0]  # NHWC -> NCHW
 
 
-FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime}
+def mlx(namespace: dict, x: np.ndarray) -> np.ndarray:
+    import mlx.core as mx
+    namespace["net"].eval()  # BatchNorm on its running statistics
+    return np.array(namespace["net"](mx.array(x)))  # NHWC is MLX's layout
+
+
+FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime,
+           "mlx": mlx}
