@@ -42,6 +42,8 @@ Options:
   --force-render         run the Astro build even when dist/ is current (by default it is skipped
                          when dist/ was built from the same datasets, content, runners, site
                          sources, packages and ROSETTA_* settings; --compare always renders)
+  --base PATH            Astro's base path, for a site served under a sub-path (e.g. /rosetta-bench/);
+                         by default the config's (/)
   --root DIR             the project folder (default: the current folder)
   -h, --help             show this help
 
@@ -100,6 +102,7 @@ async function main(): Promise<number> {
       compare: { type: 'string' },
       'no-render': { type: 'boolean', default: false },
       'force-render': { type: 'boolean', default: false },
+      base: { type: 'string' },
       root: { type: 'string', default: '.' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -183,7 +186,7 @@ async function main(): Promise<number> {
     // Astro is skipped when dist/ was built from the same datasets, sources and settings.
     const { renderSite } = await import('../src/pipeline/site.ts');
     const force = values['force-render'] ? '--force-render' : values.compare !== undefined ? `--compare ${values.compare}: a new comparison` : undefined;
-    await renderSite(root, { force, log: reporter.log });
+    await renderSite(root, { force, log: reporter.log, base: values.base });
   }
   return 0;
 }

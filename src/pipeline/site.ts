@@ -50,6 +50,8 @@ export interface FingerprintOptions {
   env?: Env;
   /** The folder relative paths in the environment are read from (the settings' cwd). */
   cwd?: string;
+  /** Astro's base path for this build (`--base`), when not the config's. */
+  base?: string;
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -162,7 +164,7 @@ export async function siteFingerprint(root: string, options: FingerprintOptions 
   const site = [...treeLines(join(root, 'src'), 'src'), ...treeLines(join(root, 'public'), 'public'), ...filesLines(root, SITE_FILES)];
   const packages = filesLines(root, PACKAGE_FILES);
   const compare = compareFile === undefined ? ['none'] : [fileLine(compareFile, compareFile) ?? `${compareFile} is a folder`];
-  const environment = JSON.stringify({ variables, settings, cwd, home: homedir(), tmp: tmpdir(), node: process.version });
+  const environment = JSON.stringify({ variables, settings, base: options.base ?? null, cwd, home: homedir(), tmp: tmpdir(), node: process.version });
   const parts: Record<string, string> = {
     datasets: sha256(datasets.join('\n')),
     frameworks: sha256(frameworks.join('\n')),
@@ -234,13 +236,15 @@ export interface RenderOptions {
   log: (line: string) => void;
   env?: Env;
   cwd?: string;
+  /** Astro's base path (`--base`: the site served under a sub-path), instead of the config's. */
+  base?: string;
   /** The Astro build (injected by tests). */
-  build?: (root: string) => Promise<void>;
+  build?: (root: string, base?: string) => Promise<void>;
 }
 
-async function astroBuild(root: string): Promise<void> {
+async function astroBuild(root: string, base?: string): Promise<void> {
   const { build } = await import('astro');
-  await build({ root });
+  await build({ root, ...(base === undefined ? {} : { base }) });
 }
 
 /**
@@ -249,7 +253,7 @@ async function astroBuild(root: string): Promise<void> {
  */
 export async function renderSite(root: string, options: RenderOptions): Promise<'rendered' | 'current'> {
   const dist = join(resolve(root), 'dist');
-  const fingerprint = await siteFingerprint(root, { env: options.env, cwd: options.cwd });
+  const fingerprint = await siteFingerprint(root, { env: options.env, cwd: options.cwd, base: options.base });
   const currency: Currency = options.force ? { current: false, why: options.force } : await siteCurrency(dist, fingerprint);
   if (currency.current) {
     options.log('site is current (dist/ built from these datasets and sources); nothing to render');
@@ -257,7 +261,7 @@ export async function renderSite(root: string, options: RenderOptions): Promise<
   }
   options.log(`rendering the site (${currency.why})`);
   await clearMarker(dist);
-  await (options.build ?? astroBuild)(root);
+  await (options.build ?? astroBuild)(root, options.base);
   await writeMarker(dist, fingerprint);
   return 'rendered';
 }

@@ -185,8 +185,8 @@ describe('rendering only when dist/ is not current', () => {
     await mkdir(join(at, 'dist'), { recursive: true });
     await writeFile(join(at, 'dist', 'index.html'), `<html>build ${builds}</html>\n`);
   };
-  const render = (options: { force?: string; env?: Record<string, string>; build?: (root: string) => Promise<void> } = {}) =>
-    renderSite(root, { log: (line) => lines.push(line), env: options.env ?? {}, cwd: root, build: options.build ?? build, force: options.force });
+  const render = (options: { force?: string; env?: Record<string, string>; base?: string; build?: (root: string, base?: string) => Promise<void> } = {}) =>
+    renderSite(root, { log: (line) => lines.push(line), env: options.env ?? {}, cwd: root, build: options.build ?? build, force: options.force, base: options.base });
 
   beforeEach(() => {
     builds = 0;
@@ -213,6 +213,19 @@ describe('rendering only when dist/ is not current', () => {
     expect(lines.at(-1)).toBe('rendering the site (changed since dist/ was built: environment)');
     expect(await render({ env: { ROSETTA_SITE: 'https://example.org' } })).toBe('current');
     expect(builds).toBe(3);
+  });
+
+  test('--base is handed to Astro and is part of what dist/ was built from', async () => {
+    const bases: (string | undefined)[] = [];
+    const recording = async (at: string, base?: string) => {
+      bases.push(base);
+      await build(at);
+    };
+    await render({ build: recording });
+    expect(await render({ build: recording, base: '/rosetta-bench/' })).toBe('rendered');
+    expect(lines.at(-1)).toBe('rendering the site (changed since dist/ was built: environment)');
+    expect(await render({ build: recording, base: '/rosetta-bench/' })).toBe('current');
+    expect(bases).toEqual([undefined, '/rosetta-bench/']);
   });
 
   test('an unrelated change renders nothing', async () => {

@@ -24,10 +24,12 @@ describe('the results workflow', () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
     expect(readme).toContain('npm ci && npm run build');
     for (const job of ['diff', 'publish']) {
+      const render = runs(job).findIndex((command) => command.startsWith('npm run build -- --render-only'));
       expect(runs(job)).toContain('npm ci');
-      expect(runs(job)).toContain('npm run build -- --render-only');
-      expect(runs(job).indexOf('npm ci')).toBeLessThan(runs(job).indexOf('npm run build -- --render-only'));
+      expect(render).toBeGreaterThan(runs(job).indexOf('npm ci'));
     }
+    // The published site lives under the repository's name: the build passes Astro its base path.
+    expect(runs('publish')).toContain('npm run build -- --render-only --base /${{ github.event.repository.name }}/');
   });
 
   test('diffs against the pull request\'s base with full history, then posts one comment it finds again', () => {
