@@ -32,7 +32,8 @@ Options:
   --concurrency N        how many cells of a slurm target run as concurrent jobs (default: the
                          target's own \`concurrency\`); other targets run one process at a time
   --remeasure            run the selected cells again even where cached: the new result becomes
-                         current, the one it replaces is kept under cache/history/
+                         current, the one it replaces is kept under cache/history/ (a cell that
+                         timed out under the same inputs is cached too: only this runs it again)
   --strict               stop at the first cell that is not ok or check that does not pass,
                          and exit non-zero
   --render-only          run nothing: write the datasets from the cache and render

@@ -90,7 +90,9 @@ export function againstCache<E extends { key: string; status: string; finished_a
   const sorted = [...known].sort(newestFirst);
   const current = sorted.find((entry) => entry.key === key) ?? null;
   const previous = sorted.find((entry) => entry.key !== key) ?? null;
-  const status: 'cached' | 'missing' = current?.status === 'ok' ? 'cached' : 'missing';
+  // A job that timed out under these very inputs would spend its whole timeout again: it stays as
+  // it is until --remeasure. Any other failure is quick to try again, and is.
+  const status: 'cached' | 'missing' = current?.status === 'ok' || current?.status === 'timeout' ? 'cached' : 'missing';
   return { status, key, inputs, current, previous, changed: previous ? diffInputs(previous.inputs, inputs) : [] };
 }
 

@@ -96,3 +96,19 @@ describe('noise flags', () => {
     expect(noiseOf(runnerResult())).toEqual(['no calibration was recorded: whether the machine was steady is unknown']);
   });
 });
+
+describe('where a cell stands against the cache', () => {
+  test('ok and timed-out records of the current key are cached (a timeout is not spent again by itself); any other failure is missing', async () => {
+    const { againstCache } = await import('../../src/pipeline/plan.ts');
+    const { cellKey } = await import('../../src/pipeline/key.ts');
+    const inputs = cacheEntry().inputs;
+    const key = cellKey(inputs);
+    const standing = (status: 'ok' | 'failed' | 'timeout' | 'invalid-output') =>
+      againstCache(inputs, [status === 'ok' ? cacheEntry({ key }) : failedEntry({ key, status })]).status;
+    expect(standing('ok')).toBe('cached');
+    expect(standing('timeout')).toBe('cached');
+    expect(standing('failed')).toBe('missing');
+    expect(standing('invalid-output')).toBe('missing');
+    expect(againstCache(inputs, [cacheEntry({ key: 'e'.repeat(64) })]).status).toBe('missing');
+  });
+});
