@@ -43,7 +43,8 @@ export async function startCluster(): Promise<Cluster> {
   await mkdir(join(dir, 'state'));
   await mkdir(join(dir, 'spool'));
   await writeFile(conf, [
-    'ClusterName=rosetta-test', `SlurmctldHost=${node}`, 'SlurmUser=root', 'SlurmdUser=root',
+    // Addresses given, so that the cluster never depends on the host name resolving.
+    'ClusterName=rosetta-test', `SlurmctldHost=${node}(127.0.0.1)`, 'SlurmUser=root', 'SlurmdUser=root',
     'AuthType=auth/munge', `AuthInfo=socket=${socket}`, 'CredType=cred/munge',
     'ProctrackType=proctrack/linuxproc', 'TaskPlugin=task/none', 'SelectType=select/cons_tres', 'SelectTypeParameters=CR_Core',
     'SlurmdParameters=config_overrides', 'MpiDefault=none', 'JobAcctGatherType=jobacct_gather/none',
@@ -51,7 +52,7 @@ export async function startCluster(): Promise<Cluster> {
     `SlurmctldPort=${controller}`, `SlurmdPort=${daemon}`, `StateSaveLocation=${join(dir, 'state')}`, `SlurmdSpoolDir=${join(dir, 'spool')}`,
     `SlurmctldPidFile=${join(dir, 'slurmctld.pid')}`, `SlurmdPidFile=${join(dir, 'slurmd.pid')}`,
     `SlurmctldLogFile=${join(dir, 'slurmctld.log')}`, `SlurmdLogFile=${join(dir, 'slurmd.log')}`,
-    `NodeName=${node} CPUs=${CLUSTER_CPUS} RealMemory=1000 State=UNKNOWN`,
+    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${CLUSTER_CPUS} RealMemory=1000 State=UNKNOWN`,
     `PartitionName=test Nodes=${node} Default=YES MaxTime=INFINITE State=UP`, '',
   ].join('\n'));
   const env = { SLURM_CONF: conf };
