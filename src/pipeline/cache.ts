@@ -25,9 +25,9 @@ function pathOf(dir: string, name: string): string {
   return join(dir, `${name}.json`);
 }
 
-/** A keyv store of text files: key "a/b" is the file <dir>/a/b.json; `exclude` names top-level
- * folders the listing skips (another store's). */
-function fileStore(dir: string, exclude: string[]) {
+/** A keyv store of text files: key "a/b" is the file <dir>/a/b.json. Listing is `scan`'s, which
+ * also reports what is not a record. */
+function fileStore(dir: string) {
   const read = async (name: string): Promise<StoredText | undefined> => {
     try {
       return { value: await readFile(pathOf(dir, name), 'utf8') };
@@ -49,12 +49,6 @@ function fileStore(dir: string, exclude: string[]) {
     },
     clear: async () => {
       await rm(dir, { recursive: true, force: true });
-    },
-    async *iterator(): AsyncGenerator<[string, StoredText]> {
-      for (const name of (await scan(dir, exclude)).names) {
-        const stored = await read(name);
-        if (stored) yield [name, stored];
-      }
     },
   };
 }
@@ -99,7 +93,7 @@ export const CHECKS_FOLDER = 'equivalence';
 export const HISTORY_FOLDER = 'history';
 
 export function openCache(dir: string, exclude: string[] = [CHECKS_FOLDER, HISTORY_FOLDER], historyDir = join(dir, HISTORY_FOLDER)): Cache {
-  const store = new Keyv<string>({ store: fileStore(dir, exclude), serialization: false });
+  const store = new Keyv<string>({ store: fileStore(dir), serialization: false });
   return { dir, exclude, store, historyDir };
 }
 

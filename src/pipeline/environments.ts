@@ -21,6 +21,9 @@ export interface Environment {
 /** Where the environments live: $ROSETTA_VENVS, or .venvs/ in the project. */
 export const environmentsRoot = (root: string) => process.env.ROSETTA_VENVS ?? join(root, '.venvs');
 
+/** The Python the environments are made with (and the build's helper scripts run with). */
+export const systemPython = () => process.env.ROSETTA_PYTHON ?? 'python3';
+
 /** The requirement lines of a file, comments and blank lines left out, sorted: what pip installs. */
 async function requirementLines(root: string, path: string): Promise<string[]> {
   const text = await readFile(join(root, path), 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -82,9 +85,8 @@ async function createEnvironment(root: string, framework: Framework, dir: string
   log(`creating the Python environment of ${framework.environment.requirements} in ${dir} (first use; this takes a few minutes)`);
   const building = `${dir}.${process.pid}.tmp`;
   const python = join(building, 'bin', 'python');
-  const basePython = process.env.ROSETTA_PYTHON ?? 'python3';
   try {
-    await execa(basePython, ['-m', 'venv', building]);
+    await execa(systemPython(), ['-m', 'venv', building]);
     await execa(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
       '-r', join(root, framework.environment.requirements), '-r', join(root, TEST_REQUIREMENTS)],
     { all: true, env: { PIP_CACHE_DIR: join(environmentsRoot(root), 'pip-cache') } });

@@ -9,6 +9,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Content } from './content.ts';
 import { DATA_DIR } from './files.ts';
 import { SEED } from './key.ts';
+import { systemPython } from './environments.ts';
 import type { Launch } from './launch.ts';
 import { OUTPUT_LIMIT_MB, parseLine, STDERR_TAIL_LINES } from './outcome.ts';
 import type { PlannedJob } from './plan.ts';
@@ -189,7 +190,7 @@ const REAPER = join(import.meta.dirname, '..', '..', 'scripts', 'reaper.py');
 
 function tellReaper(line: string): void {
   if (!reaper) {
-    reaper = spawn(process.env.ROSETTA_PYTHON ?? 'python3', [REAPER], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    reaper = spawn(systemPython(), [REAPER], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     reaper.on('error', () => {}); // without it jobs still run and stop; only a kill -9 of the build would leave them
     reaper.stdin!.on('error', () => {});
     reaper.unref();

@@ -21,7 +21,8 @@ import { z } from 'zod';
 /** The plan of one target: its cells that are missing for the current inputs. */
 export async function offlinePlan(root: string, jobs: PlannedJob[], content: Content, target: string, now = new Date()): Promise<PlanFile> {
   const missing = cellsOf(jobs).filter((cell) => cell.cell.target === target && cell.status === 'missing');
-  const pins = await pinsOf(root, missing);
+  const pinsOf = pinReader(root);
+  const pins = new Map(await Promise.all(missing.map(async (cell) => [cell.id, await pinsOf(cell)] as const)));
   return PlanFileSchema.parse({
     plan_version: PLAN_VERSION,
     created_at: now.toISOString(),
@@ -40,16 +41,14 @@ export async function offlinePlan(root: string, jobs: PlannedJob[], content: Con
   });
 }
 
-/** The exact pins of each cell's requirements (the file its key hashes), by cell id. */
-async function pinsOf(root: string, cells: PlannedCell[]): Promise<Map<string, Record<string, string>>> {
+/** Reads the exact pins of a cell's requirements (the file its key hashes), each file once. */
+function pinReader(root: string): (cell: PlannedCell) => Promise<Record<string, string>> {
   const byFile = new Map<string, Promise<Record<string, string>>>();
-  const pins = new Map<string, Record<string, string>>();
-  for (const cell of cells) {
+  return (cell) => {
     const path = cell.inputs!.environment.requirements.path;
     if (!byFile.has(path)) byFile.set(path, pinnedVersions(root, path));
-    pins.set(cell.id, await byFile.get(path)!);
-  }
-  return pins;
+    return byFile.get(path)!;
+  };
 }
 
 /** Splits a plan into parts of at most maxCells cells, so that each execution stays short. */
@@ -77,6 +76,7 @@ export async function ingestBundle(root: string, raw: unknown, jobs: PlannedJob[
   const bundle = BundleSchema.safeParse(raw);
   if (!bundle.success) throw new UserError(`not a result bundle (written by scripts/execute-plan.py of this version?):\n${z.prettifyError(bundle.error)}`);
   const byId = new Map(cellsOf(jobs).map((cell) => [cell.id, cell]));
+  const pinsOf = pinReader(root);
   const outcomes: IngestOutcome[] = [];
   for (const [index, item] of bundle.data.entries.entries()) {
     const parsed = BundleEntrySchema.safeParse(item);
@@ -101,7 +101,7 @@ export async function ingestBundle(root: string, raw: unknown, jobs: PlannedJob[
       outcomes.push({ id, action: 'refused', reason: `stale: the inputs changed since the plan was written (${changed}); plan and run it again` });
       continue;
     }
-    const mismatches = versionMismatches((await pinsOf(root, [cell])).get(cell.id)!, installed);
+    const mismatches = versionMismatches(await pinsOf(cell), installed);
     const outcome: CellOutcome = mismatches.length
       ? { ...classify(cell, done), status: 'failed', result: null, error: {
           message: `it ran with other versions than its key's pinned requirements: ${mismatches.join(', ')}; install the pinned versions on that machine and run it again`,

@@ -296,7 +296,6 @@ export async function runConcurrently(group: Launched[], concurrency: number, op
       reporter.log(`${jobLabel(job)}: submitted (${state()})`);
       try {
         const raw = await runJob({ root, launch, kind: job.kind, spec: jobSpec(job, content), timeoutS: job.timeoutS, signal });
-        running.delete(job);
         if (await options.onOutcome(job, classify(job, raw))) stop.abort();
       } catch (error) {
         if (!(error instanceof Interrupted)) throw error;
