@@ -2,7 +2,7 @@
 // cache/, so a pull request shows each new result as one small, readable file. Cells live in
 // cache/<benchmark>/<framework>/, checks in cache/equivalence/, replaced records in cache/history/.
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import Keyv from 'keyv';
 import { z } from 'zod';
@@ -62,7 +62,8 @@ async function scan(dir: string, exclude: string[]): Promise<{ names: string[]; 
     entries = await readdir(dir, { recursive: true, withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new UserError(`the cache folder ${shownPath(dir)} cannot be read (${code ?? (error as Error).message}); it must be a folder this user can read and write`);
+    const culprit = code === 'ENOTDIR' ? await notAFolder(dir) : dir;
+    if (code !== 'ENOENT') throw new UserError(`the cache folder ${shownPath(culprit)} cannot be read (${code ?? (error as Error).message}); it must be a folder this user can read and write`);
   }
   for (const entry of entries) {
     const file = relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/');
@@ -76,6 +77,14 @@ async function scan(dir: string, exclude: string[]): Promise<{ names: string[]; 
 }
 
 const shownPath = (path: string) => relative(process.cwd(), path) || path;
+
+/** The nearest of `dir` and its parents that exists (the file standing where a folder must be), so
+ * the cells', checks' and history's scans all name the same path whichever fails first. */
+async function notAFolder(dir: string): Promise<string> {
+  for (let path = dir; ; path = dirname(path)) {
+    if (dirname(path) === path || (await stat(path).then(() => true, () => false))) return path;
+  }
+}
 
 export interface Cache {
   dir: string;

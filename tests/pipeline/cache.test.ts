@@ -1,6 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { entryName, historyOf, isProblem, listEntries, openCache, readEntry, writeEntry } from '../../src/pipeline/cache.ts';
 import { writeFileAtomic } from '../../src/pipeline/files.ts';
@@ -95,6 +95,14 @@ describe('cache store', () => {
 
   test('an empty or absent cache folder lists nothing', async () => {
     expect(await listEntries(openCache(join(dir, 'absent')))).toEqual({ entries: [], problems: [] });
+  });
+
+  test('a file where the cache folder must be is named, by the cells\' and the checks\' store alike', async () => {
+    const file = join(dir, 'cache');
+    await writeFile(file, 'not a folder');
+    for (const store of [openCache(file), openCache(join(file, 'equivalence'), [])]) {
+      await expect(listEntries(store)).rejects.toThrow(`the cache folder ${relative(process.cwd(), file)} cannot be read (ENOTDIR)`);
+    }
   });
 });
 
