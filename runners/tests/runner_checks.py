@@ -18,7 +18,8 @@ from equivalence.sections import run_sections, section_names
 RUNNERS = Path(__file__).resolve().parents[1]
 LIB = RUNNERS / "lib"  # the runners' PYTHONPATH (runners/README.md): the shared module only
 REPO = RUNNERS.parent
-SECTIONS = {"cnn_cifar10": "Training and evaluation", "gru_imdb": "Training and evaluation", "resnet50_features": "Inference"}
+TRAINING = ["Training step", "Training and evaluation"]  # the check runs the first; runners/README.md
+SECTIONS = {"cnn_cifar10": TRAINING, "gru_imdb": TRAINING, "resnet50_features": ["Inference"]}
 
 
 def runner_file(runner_dir: Path, benchmark: str) -> Path:
@@ -40,7 +41,7 @@ def write_cell(tmp_path: Path, framework: str, benchmark: str, **options) -> Pat
 
 def check_sections(runner: Path) -> None:
     source = runner.read_text()
-    assert section_names(source) == ["Hyper-parameters", "Data", "Network", SECTIONS[runner.stem], "Timing and result"]
+    assert section_names(source) == ["Hyper-parameters", "Data", "Network", *SECTIONS[runner.stem], "Timing and result"]
     assert source.startswith("# ") and source.count("\n") <= 200
 
 

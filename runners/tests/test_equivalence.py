@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import equivalence
-from equivalence import forward, reference
+from equivalence import forward, reference, training
+import rosetta
 from rosetta.rng import Random
 
 from runner_checks import spec
@@ -22,17 +23,39 @@ from equivalence import reference
 
 {BANNER.format("Hyper-parameters")}
 cell = rosetta.read_cell()
+hp = cell.params
 
 {BANNER.format("Data")}
+data = rosetta.load_cifar10(cell)
+
 {BANNER.format("Network")}
 weights = rosetta.canonical_weights("cnn")
 {{mistake}}
 param_count = sum(w.size for w in weights.values()) + {{extra_parameters}}
 net = lambda x: reference.cnn_logits(weights, x)
 
+{BANNER.format("Training step")}
+def reset(repeat):
+    global velocity
+    weights.update(reference.float64(rosetta.canonical_weights("cnn")))
+    velocity = {{{{name: 0 for name in weights}}}}
+
+
+def train_step(idx):
+    loss, grads = reference.cnn_gradients(weights, data.x_train[idx], data.y_train[idx])
+    for name in weights:
+        velocity[name] = {{momentum}} * velocity[name] + grads[name]
+        weights[name] = weights[name] - hp.lr * velocity[name]
+    return loss
+
 {BANNER.format("Training and evaluation")}
-raise AssertionError("the check runs only the sections up to the network")
+raise AssertionError("the check runs only the sections up to the training step")
 """
+
+
+def numpy_training(namespace: dict, idx: np.ndarray, steps: int):
+    namespace["reset"](0)
+    return [namespace["train_step"](idx) for _ in range(steps)], namespace["weights"]
 
 
 def test_convolution_is_the_zero_padded_cross_correlation_at_any_stride():
@@ -57,13 +80,14 @@ def test_max_pool_padding_never_wins_the_max():
 def numpy_runner(tmp_path, monkeypatch):
     """Writes a NumPy runner into a folder of its own family and returns a function that checks it."""
     monkeypatch.setitem(forward.FORWARD, "numpy", lambda namespace, x: namespace["net"](x))
+    monkeypatch.setitem(training.TRAINING, "numpy", numpy_training)
     monkeypatch.setitem(equivalence.PACKAGES, "numpy", ["numpy"])
     (tmp_path / "numpy").mkdir()
 
-    def check(mistake: str = "", extra_parameters: int = 0) -> dict:
+    def check(mistake: str = "", extra_parameters: int = 0, momentum: str = "hp.momentum") -> dict:
         runner = tmp_path / "numpy" / "cnn_cifar10.py"
-        runner.write_text(NUMPY_RUNNER.format(mistake=mistake, extra_parameters=extra_parameters))
-        return equivalence.check(runner, spec("numpy", "cnn-cifar10", data_dir=str(tmp_path)))
+        runner.write_text(NUMPY_RUNNER.format(mistake=mistake, extra_parameters=extra_parameters, momentum=momentum))
+        return equivalence.check(runner, spec("numpy", "cnn-cifar10", data_dir=str(tmp_path), batch_size=8))  # 8: quick in float64
     return check
 
 
@@ -72,6 +96,43 @@ def test_a_network_equal_to_the_reference_passes_with_the_numbers(numpy_runner):
     assert outcome["passed"] and outcome["model"] == "cnn" and outcome["output_shape"] == [2, 10]
     assert outcome["max_abs_diff"] < 1e-12 and outcome["scale"] > 0.1 and outcome["param_count"] == 3_441_592
     assert outcome["versions"] == {"numpy": np.__version__}
+    steps = outcome["training"]
+    assert steps["passed"] and steps["steps"] == 2 and steps["batch"] == 8 and steps["optimizer"] == "SGD with momentum"
+    assert steps["loss_relative_diff"] < 1e-12 and steps["update_relative_diff"] < 1e-12
+    assert steps["losses"][1] < steps["losses"][0]  # the step trains
+
+
+def test_a_training_step_without_momentum_fails_the_check_though_its_forward_pass_agrees(numpy_runner):
+    outcome = numpy_runner(momentum="0")
+    assert outcome["relative_diff"] < 1e-12 and not outcome["passed"]
+    steps = outcome["training"]
+    assert not steps["passed"] and steps["update_relative_diff"] > steps["update_tolerance"]
+    assert steps["loss_relative_diff"] < 1e-12  # the first loss is before any update, the second after one plain step: equal
+
+
+def test_the_reference_gradients_agree_with_finite_differences():
+    rng = np.random.default_rng(0)
+    cases = {"cnn": (reference.float64(rosetta.canonical_weights("cnn")), rng.uniform(size=(2, 32, 32, 3)), np.array([3, 8])),
+             "gru": (reference.float64(rosetta.canonical_weights("gru", vocab_size=40, embed_dim=6, hidden=5)),
+                     rng.integers(0, 40, size=(3, 9)), np.array([0, 1, 1]))}
+    for model, (weights, inputs, labels) in cases.items():
+        _, grads = reference.GRADIENTS[model](weights, inputs, labels)
+        for name, value in weights.items():
+            at = np.unravel_index(np.abs(grads[name]).argmax(), value.shape)  # the largest entry: well above rounding
+            nudged = lambda delta: {**weights, name: value + delta * (np.arange(value.size).reshape(value.shape) == np.ravel_multi_index(at, value.shape))}
+            numeric = (reference.GRADIENTS[model](nudged(1e-6), inputs, labels)[0] - reference.GRADIENTS[model](nudged(-1e-6), inputs, labels)[0]) / 2e-6
+            assert abs(grads[name][at] - numeric) <= 1e-6 * max(abs(numeric), 1e-3), (model, name, grads[name][at], numeric)
+
+
+def test_the_optimizers_follow_the_spec_conventions():
+    w, g = {"w": np.array([1.0, -2.0])}, {"w": np.array([0.5, 1e-9])}
+    sgd = reference.sgd_momentum(lr=0.1, momentum=0.9)
+    sgd(w, g)
+    sgd(w, g)  # v = g, then 0.9 g + g
+    assert np.allclose(w["w"], [1.0, -2.0] - 0.1 * (g["w"] + 1.9 * g["w"]))
+    w = {"w": np.array([1.0, -2.0])}
+    reference.adam(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8)(w, g)  # step 1: m_hat = g, v_hat = g^2
+    assert np.allclose(w["w"], [1.0 - 0.01 * 0.5 / (0.5 + 1e-8), -2.0 - 0.01 * 1e-9 / (1e-9 + 1e-8)])
 
 
 def test_reading_the_dense_rows_in_channels_first_order_fails_the_check(numpy_runner):
@@ -86,7 +147,6 @@ def test_a_wrong_parameter_count_fails_the_check_even_when_the_outputs_agree(num
 
 
 def test_the_check_refuses_a_fast_mode_cell(numpy_runner, tmp_path):
-    runner = tmp_path / "numpy" / "cnn_cifar10.py"
-    numpy_runner()
+    runner = tmp_path / "numpy" / "cnn_cifar10.py"  # refused before the runner is read
     with pytest.raises(ValueError, match="fp32 on the cpu"):
         equivalence.check(runner, spec("numpy", "cnn-cifar10", mode="fast"))

@@ -93,8 +93,9 @@ export function describeOutcome(executed: Executed): string {
     return `ok: ${metric.name} median ${metric.median.toPrecision(4)} ${metric.unit} (${formatSeconds(outcome.wall_s)} wall)`;
   }
   const o = (outcome as CheckOutcome).result!;
-  const diff = o.relative_diff === null ? 'not finite' : o.relative_diff.toExponential(1);
-  return `${o.passed ? 'pass' : 'FAIL'}: max |diff| / scale ${diff} (tolerance ${o.tolerance}), ${o.param_count} parameters (${formatSeconds(outcome.wall_s)})`;
+  const exponent = (value: number | null) => (value === null ? 'not finite' : value.toExponential(1));
+  const training = o.training ? `; training step: loss ${exponent(o.training.loss_relative_diff)}, updates ${exponent(o.training.update_relative_diff)} (tolerances ${o.training.loss_tolerance}, ${o.training.update_tolerance})` : '';
+  return `${o.passed ? 'pass' : 'FAIL'}: max |diff| / scale ${exponent(o.relative_diff)} (tolerance ${o.tolerance})${training}, ${o.param_count} parameters (${formatSeconds(outcome.wall_s)})`;
 }
 
 /** At most this many runner processes wait at once in one interleaved group (memory). */

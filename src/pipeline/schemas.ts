@@ -247,6 +247,23 @@ export const CacheEntrySchema = z.strictObject({
 
 // The Rosetta check (runners/lib/equivalence/): what `python -m equivalence` prints for one
 // framework x benchmark, its network from the canonical weights against the NumPy reference.
+// The training-step part of a check (training benchmarks): the runner's own training step from the
+// canonical weights, dropout off, on one fixed batch, against the float64 NumPy reference.
+export const TrainingCheckSchema = z.strictObject({
+  steps: z.int().positive(),
+  batch: z.int().positive(),
+  optimizer: z.string(),
+  losses: z.array(z.number()),
+  expected_losses: z.array(z.number()),
+  // null when the runner's loss or weights were not finite.
+  loss_relative_diff: z.number().nonnegative().nullable(),
+  loss_tolerance: z.number().positive(),
+  update_relative_diff: z.number().nonnegative().nullable(),
+  worst_tensor: z.string(),
+  update_tolerance: z.number().positive(),
+  passed: z.boolean(),
+});
+
 export const EquivalenceOutcomeSchema = z.strictObject({
   check_version: z.int(),
   model: z.string(),
@@ -259,6 +276,8 @@ export const EquivalenceOutcomeSchema = z.strictObject({
   tolerance: z.number().positive(),
   param_count: z.int(),
   expected_param_count: z.int(),
+  // null for inference benchmarks; absent in checks of version 1 (forward pass only).
+  training: TrainingCheckSchema.nullable().optional(),
   passed: z.boolean(),
   versions: z.record(z.string(), z.string()),
 });

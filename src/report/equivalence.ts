@@ -34,10 +34,17 @@ function cellOf(benchmark: string, row: EquivalenceRow | undefined): Equivalence
   if (!outcome) return { benchmark, status: row.status, passed: null, text: STATUS_LABELS[row.status], detail: row.reason ?? '', relativeDiff: null };
   const sizeOk = outcome.param_count === outcome.expected_param_count;
   const verdict = outcome.passed ? 'pass' : 'FAIL';
-  const numbers = sizeOk ? exponent(outcome.relative_diff) : `${formatCount(outcome.param_count)} parameters, spec ${formatCount(outcome.expected_param_count)}`;
+  const training = outcome.training;
+  const trainingText = training ? `; training step ${training.passed ? '' : 'FAIL, '}${exponent(training.update_relative_diff)}` : '';
+  const numbers = (sizeOk ? exponent(outcome.relative_diff) : `${formatCount(outcome.param_count)} parameters, spec ${formatCount(outcome.expected_param_count)}`) + trainingText;
+  const trainingDetail = training
+    ? `; training step (${training.steps} ${training.optimizer} steps on a batch of ${training.batch}, dropout off): loss relative difference ` +
+      `${exponent(training.loss_relative_diff)} (tolerance ${training.loss_tolerance}), updates ${exponent(training.update_relative_diff)} ` +
+      `at worst, in ${training.worst_tensor} (tolerance ${training.update_tolerance})`
+    : outcome.training === undefined ? '; training step not checked (a check of the forward pass only)' : '';
   const detail =
-    `max |diff| ${exponent(outcome.max_abs_diff)} on a scale of ${outcome.scale.toPrecision(3)} ` +
-    `(relative ${exponent(outcome.relative_diff)}, tolerance ${outcome.tolerance}); ${formatCount(outcome.param_count)} parameters; probe: ${outcome.probe}`;
+    `forward pass: max |diff| ${exponent(outcome.max_abs_diff)} on a scale of ${outcome.scale.toPrecision(3)} ` +
+    `(relative ${exponent(outcome.relative_diff)}, tolerance ${outcome.tolerance}); ${formatCount(outcome.param_count)} parameters; probe: ${outcome.probe}${trainingDetail}`;
   if (row.status === 'stale') return { benchmark, status: 'stale', passed: null, text: `stale (was ${verdict}, ${numbers})`, detail: `${row.reason}; ${detail}`, relativeDiff: null };
   return { benchmark, status: row.status, passed: outcome.passed, text: `${verdict}, ${numbers}`, detail, relativeDiff: outcome.relative_diff };
 }

@@ -13,12 +13,18 @@ describe('the Rosetta check in the report', () => {
   });
 
   test('a current outcome within the tolerance passes and shows its relative difference', () => {
-    expect(cell('pytorch', 'cnn-cifar10')).toMatchObject({ passed: true, text: 'pass, 7.7e-7' });
+    expect(cell('pytorch', 'cnn-cifar10')).toMatchObject({ passed: true, text: 'pass, 7.7e-7; training step 2.6e-3' });
     expect(cell('pytorch', 'cnn-cifar10').detail).toMatch(/max \|diff\| 1\.5e-6 on a scale of 2\.00 \(relative 7\.7e-7, tolerance 0\.0001\)/);
+    expect(cell('pytorch', 'cnn-cifar10').detail).toMatch(
+      /training step \(2 SGD with momentum steps on a batch of 64, dropout off\): loss relative difference 4\.2e-6 \(tolerance 0\.0001\), updates 2\.6e-3 at worst, in conv1\.kernel \(tolerance 0\.01\)/);
+  });
+
+  test('a check of version 1 says that it checked the forward pass only', () => {
+    expect(cell('jax', 'cnn-cifar10').detail).toMatch(/training step not checked/);
   });
 
   test('a difference over the tolerance, or a wrong parameter count, fails with the numbers', () => {
-    expect(cell('keras-jax', 'cnn-cifar10')).toMatchObject({ passed: false, text: 'FAIL, 2.5e-3' });
+    expect(cell('keras-jax', 'cnn-cifar10')).toMatchObject({ passed: false, text: 'FAIL, 2.5e-3; training step FAIL, 3.1e-1' });
     expect(cell('tensorflow', 'resnet50-features')).toMatchObject({ passed: false, text: 'FAIL, 23,561,152 parameters, spec 23,508,032' });
   });
 

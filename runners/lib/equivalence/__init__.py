@@ -12,6 +12,7 @@ from the shared module rosetta/, so that changing the check never invalidates a 
 from __future__ import annotations
 
 import importlib.metadata
+import math
 import os
 from pathlib import Path
 
@@ -24,11 +25,18 @@ import numpy as np  # noqa: E402
 import rosetta  # noqa: E402
 from rosetta.rng import Random  # noqa: E402
 
-from . import forward, reference  # noqa: E402
-from .sections import run_sections  # noqa: E402
+from . import forward, reference, training  # noqa: E402
+from .sections import MODEL_SECTIONS, run_sections  # noqa: E402
 
-VERSION = 1
+VERSION = 2
 TOLERANCE = 1e-4  # max |diff| relative to the output's scale
+# Two steps: the second one reads the optimizer's state (momentum, Adam's moments). Float32 against
+# float64 differs by about 1e-3 after them (measured: PyTorch's CNN 2.6e-3, its loss 4e-6), and more
+# with every further step (7e-3 after three): the tolerances leave room for that, and a wrong
+# optimizer convention or a tensor left out of the update is off by 3e-2 to 1.
+TRAINING_STEPS = 2
+LOSS_TOLERANCE = 1e-4  # |loss - reference| relative to the reference loss, at every step
+UPDATE_TOLERANCE = 1e-2  # per tensor: |trained - reference| relative to |reference - initial| (Euclidean norms)
 SCALE_FLOOR = {"gru": 1e-2}  # the GRU's two logits can both be near zero: a floor keeps "relative" meaningful
 PACKAGES = {"pytorch": ["torch"], "jax": ["jax", "flax"], "keras": ["keras", "jax", "torch", "tensorflow"], "tensorflow": ["tensorflow", "keras"],
             "onnxruntime": ["onnxruntime", "onnx"], "mlx": ["mlx", "mlx-cpu"]}
@@ -37,9 +45,11 @@ PACKAGES = {"pytorch": ["torch"], "jax": ["jax", "flax"], "keras": ["keras", "ja
 def probe(model: str, params) -> tuple[np.ndarray, str]:
     """The fixed input of each model, NHWC images or front-padded token ids, and its description."""
     if model == "gru":
-        reviews = [list(range(1, 200, 3)), [5, 29_999, 17]]  # one longer than seq_len, one short with an out-of-vocabulary word
+        long = [1 + (7 * i) % (params.vocab_size - 1) for i in range(params.seq_len + 50)]  # 50 tokens more than seq_len
+        reviews = [long, [5, params.vocab_size + 7, 17]]  # and one short, with an out-of-vocabulary word
         tokens = rosetta.keras_sequences(reviews, vocab_size=params.vocab_size, seq_len=params.seq_len)
-        return tokens, f"2 reviews of {params.seq_len} token ids (one truncated, one front-padded with an out-of-vocabulary word)"
+        return tokens, (f"2 reviews as {params.seq_len} token ids: one of {len(long)} tokens, truncated to its last {params.seq_len}, "
+                        "one of 3 tokens front-padded, with an out-of-vocabulary word")
     size = 32 if model == "cnn" else params.image_size
     return Random(5).uniform((2, size, size, 3)), f"2 uniform random images {size}x{size}x3 (seed 5)"
 
@@ -56,21 +66,23 @@ def versions(family: str) -> dict[str, str]:
 
 def check(runner: Path, spec: dict) -> dict:
     """Builds the runner's network with `spec` as its cell (fp32, cpu), runs it on the model's probe
-    and compares with the NumPy reference. Raises if the runner cannot build its network."""
+    and compares with the NumPy reference; for a training benchmark also runs the runner's own
+    training step (training_check). Raises if the runner cannot build its network."""
     family, cell = runner.parent.name, rosetta.parse_cell(spec)
     model = rosetta.BENCHMARKS[cell.benchmark].model
     if cell.mode != "fp32" or cell.device != "cpu":
         raise ValueError(f"the check runs in fp32 on the cpu, not {cell.mode} on {cell.device}")
-    namespace = run_sections(runner, spec)
+    trains = model in reference.GRADIENTS
+    namespace = run_sections(runner, spec, MODEL_SECTIONS + (("Training step",) if trains else ()))
     x, described = probe(model, cell.params)
     y = np.asarray(forward.FORWARD[family](namespace, x), np.float64)
-    sizes = dict(vocab_size=cell.params.vocab_size, embed_dim=cell.params.embed_dim, hidden=cell.params.hidden) if model == "gru" else {}
-    expected = reference.FORWARD[model](rosetta.canonical_weights(model, **sizes), x)
+    expected = reference.FORWARD[model](initial_weights(model, cell.params), x)
     if y.shape != expected.shape:
         raise ValueError(f"the network's output has shape {y.shape}, the reference's {expected.shape}")
     max_abs_diff = float(np.abs(y - expected).max()) if np.isfinite(y).all() else float("inf")
     scale = max(float(np.abs(expected).max()), SCALE_FLOOR.get(model, 0.0))
     param_count, expected_count = int(namespace["param_count"]), rosetta.PARAM_COUNTS[model]
+    trained = training_check(family, model, cell, namespace) if trains else None
     return {
         "check_version": VERSION,
         "model": model,
@@ -82,6 +94,49 @@ def check(runner: Path, spec: dict) -> dict:
         "tolerance": TOLERANCE,
         "param_count": param_count,
         "expected_param_count": expected_count,
-        "passed": bool(max_abs_diff <= TOLERANCE * scale and param_count == expected_count),
+        "training": trained,
+        "passed": bool(max_abs_diff <= TOLERANCE * scale and param_count == expected_count and (trained is None or trained["passed"])),
         "versions": versions(family),
+    }
+
+
+def initial_weights(model: str, params) -> dict[str, np.ndarray]:
+    sizes = dict(vocab_size=params.vocab_size, embed_dim=params.embed_dim, hidden=params.hidden) if model == "gru" else {}
+    return rosetta.canonical_weights(model, **sizes)
+
+
+def optimizer(model: str, params):
+    if model == "cnn":
+        return "SGD with momentum", reference.sgd_momentum(params.lr, params.momentum)
+    return "Adam", reference.adam(params.lr, params.beta1, params.beta2, params.epsilon)
+
+
+def training_check(family: str, model: str, cell, namespace: dict) -> dict:
+    """TRAINING_STEPS steps of the runner's own training step (its loss, backward and optimizer,
+    fp32, dropout off) on the first batch of the shared order, from the canonical weights, against
+    the float64 reference: the loss at every step, and every trained tensor's change."""
+    data = namespace["data"]
+    idx = rosetta.epoch_batches(len(data.y_train), cell.params.batch_size, cell.seed, 0)[0]
+    losses, trained = training.TRAINING[family](namespace, idx, TRAINING_STEPS)
+    initial = initial_weights(model, cell.params)
+    name, update = optimizer(model, cell.params)
+    expected_losses, expected = reference.train(reference.GRADIENTS[model], update, initial, data.x_train[idx], data.y_train[idx], TRAINING_STEPS)
+    if sorted(trained) != sorted(expected):
+        raise ValueError(f"the trained weights are {sorted(trained)}, the reference's {sorted(expected)}")
+    loss_diff = max(abs(a - b) / abs(b) for a, b in zip(losses, expected_losses)) if np.isfinite(losses).all() else float("inf")
+    update_diffs = {key: float(np.linalg.norm(np.asarray(trained[key], np.float64) - expected[key]) / max(np.linalg.norm(expected[key] - initial[key]), 1e-30))
+                    for key in expected}
+    worst = max(update_diffs, key=update_diffs.get)
+    return {
+        "steps": TRAINING_STEPS,
+        "batch": len(idx),
+        "optimizer": name,
+        "losses": [float(v) for v in losses],
+        "expected_losses": expected_losses,
+        "loss_relative_diff": loss_diff if math.isfinite(loss_diff) else None,
+        "loss_tolerance": LOSS_TOLERANCE,
+        "update_relative_diff": update_diffs[worst] if math.isfinite(update_diffs[worst]) else None,
+        "worst_tensor": worst,
+        "update_tolerance": UPDATE_TOLERANCE,
+        "passed": bool(loss_diff <= LOSS_TOLERANCE and update_diffs[worst] <= UPDATE_TOLERANCE),
     }
