@@ -22,6 +22,8 @@ from rosetta import download, sources
 from rosetta.protocol import Emitter, ProtocolError
 from rosetta.rng import Random
 
+env_module = importlib.import_module("rosetta.environment")  # `rosetta.environment` is the function
+
 REPO = Path(__file__).resolve().parents[2]
 RUNNERS = REPO / "runners"
 BENCHMARK_FILES = {b: REPO / "content" / "benchmarks" / f"{b}.json" for b in rosetta.BENCHMARKS}
@@ -294,6 +296,77 @@ def test_environment_does_not_fail_without_nvidia_smi(monkeypatch):
     monkeypatch.setattr(importlib.import_module("rosetta.environment").shutil, "which", lambda name: None)
     env = rosetta.environment(cell(device="cuda"), "1.0")
     assert env["driver"] is None and env["gpu_name"] is None
+
+
+# The /proc/cpuinfo of three machines, cut to the lines the peak reads.
+ZEN4_VM = """processor\t: {n}
+vendor_id\t: AuthenticAMD
+cpu family\t: 25
+model name\t: AMD EPYC
+cpu MHz\t\t: 2596.144
+physical id\t: 0
+core id\t\t: {n}
+flags\t\t: fpu sse sse2 fma avx avx2 avx512f avx512_bf16
+"""
+XEON_SMT = """processor\t: {n}
+vendor_id\t: GenuineIntel
+cpu family\t: 6
+model name\t: Intel(R) Xeon(R) CPU E5-2686 v4 @ 2.30GHz
+cpu MHz\t\t: 1200.000
+physical id\t: 0
+core id\t\t: {core}
+flags\t\t: fpu sse sse2 fma avx avx2
+"""
+GRAVITON = """processor\t: {n}
+BogoMIPS\t: 243.75
+Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics
+CPU implementer\t: 0x41
+"""
+
+
+def cpuinfo(template, n, **fields):
+    return "\n".join(template.format(n=i, **{k: f(i) for k, f in fields.items()}) for i in range(n))
+
+
+def test_cpu_peak_multiplies_lanes_fma_units_flop_cores_and_clock_and_says_each():
+    peak = env_module.cpu_peak_from(cpuinfo(ZEN4_VM, 2), {0, 1}, None)
+    # Zen 4: one 512-bit FMA per cycle (its two 256-bit units together); no cpufreq: cpu MHz.
+    assert peak["fp32"] == pytest.approx(16 * 1 * 2 * 2 * 2.596144e9)
+    assert peak["basis"].startswith("16 lanes (AVX-512) x 1 FMA unit x 2 FLOP x 2 cores x 2.60 GHz (Zen 4")
+    assert "cpu MHz" in peak["basis"] and peak["ceiling"] is False
+
+
+def test_cpu_peak_counts_the_cores_the_process_may_use_and_not_their_smt_threads():
+    text = cpuinfo(XEON_SMT, 8, core=lambda i: i % 4)  # 4 cores, 2 threads each
+    assert env_module.cpu_peak_from(text, {0, 4}, None)["basis"].endswith("x 1 core (2 threads) x 2.30 GHz "
+        "(2 FMA units assumed: Intel since Haswell, AMD since Zen 2, AVX-512 Xeon Gold 6000 and Platinum; some models have 1; "
+        "clock: the model name's, the base clock, not the boost)")
+    # The model name's base clock before "cpu MHz" (a current, throttled reading).
+    assert env_module.cpu_peak_from(text, {0, 1, 2}, None)["fp32"] == pytest.approx(8 * 2 * 2 * 3 * 2.3e9)
+
+
+def test_cpufreq_max_clock_makes_the_peak_a_ceiling():
+    peak = env_module.cpu_peak_from(cpuinfo(XEON_SMT, 4, core=lambda i: i), {0, 1, 2, 3}, 3_000_000)
+    assert peak["fp32"] == pytest.approx(8 * 2 * 2 * 4 * 3.0e9) and peak["ceiling"] is True
+    assert "cpufreq cpuinfo_max_freq" in peak["basis"]
+
+
+def test_cpu_peak_of_arm_neon_and_without_fma():
+    arm = env_module.cpu_peak_from(cpuinfo(GRAVITON, 2), {0, 1}, 2_600_000)
+    assert arm["fp32"] == pytest.approx(4 * 4 * 2 * 2 * 2.6e9) and arm["basis"].startswith("4 lanes (Neon) x 4 FMA units x 2 FLOP")
+    old = cpuinfo(XEON_SMT, 1, core=lambda i: i).replace("fma avx avx2", "")
+    assert env_module.cpu_peak_from(old, {0}, None)["basis"].startswith("4 lanes (SSE) x 2 FLOP (a multiply and an add, no FMA) x 1 core x 2.30 GHz")
+
+
+def test_cpu_peak_is_none_without_a_clock_or_vector_flags():
+    assert env_module.cpu_peak_from(cpuinfo(GRAVITON, 2), {0, 1}, None) is None  # Arm cpuinfo has no clock
+    assert env_module.cpu_peak_from("processor\t: 0\nflags\t: fpu\ncpu MHz\t: 2000\n", {0}, None) is None
+    assert env_module.cpu_peak_from("", {0}, None) is None
+
+
+def test_environment_records_this_machines_cpu_peak_or_null():
+    peak = rosetta.environment(cell(), "1.0")["cpu_peak_flops"]
+    assert peak is None or (peak["fp32"] > 1e9 and " GHz (" in peak["basis"] and isinstance(peak["ceiling"], bool))
 
 
 # ------------------------------------------------------------------------------------------- shuffles

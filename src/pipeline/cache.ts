@@ -10,7 +10,7 @@ import { CACHE_DIR, writeFileAtomic } from './files.ts';
 import type { Content } from './content.ts';
 import { UserError } from './errors.ts';
 import { canonicalJson, cellKey } from './key.ts';
-import { implausible } from './outcome.ts';
+import { expectedOf, implausible, mismeasured } from './outcome.ts';
 import type { CellOutcome, CheckOutcome } from './outcome.ts';
 import type { PlannedCell, PlannedCheck, PlannedJob, Stored } from './plan.ts';
 import { CACHE_ENTRY_VERSION, CacheEntrySchema, CheckEntrySchema } from './schemas.ts';
@@ -212,7 +212,8 @@ function verified<T extends StoredRecord>(cache: Cache, name: string, record: T,
  * Why a stored record cannot stand for its job, in words (empty when it can): its key must be the
  * hash of its inputs and its inputs those of its job (a record copied to another cell's name, or
  * edited, fails), ok must mean a result and anything else a reason, and a cell's result must be
- * plausible for its benchmark (outcome.ts, implausible) and honour the TF32 rule.
+ * plausible for its benchmark (outcome.ts, implausible) and a measurement of its cell (mismeasured:
+ * TF32 on in fp32 mode, FLOP/s above its target's peak).
  */
 export function verifyRecord(record: StoredRecord, content: Pick<Content, 'benchmarks'>): string[] {
   const reasons: string[] = [];
@@ -226,8 +227,9 @@ export function verifyRecord(record: StoredRecord, content: Pick<Content, 'bench
   if (record.status !== 'ok' && (result !== null || record.error === null)) reasons.push(`it is ${record.status} ${result !== null ? 'with a result' : 'without a reason'}`);
   if ('cell' in record && record.result) {
     const benchmark = content.benchmarks.find((b) => b.id === record.cell.benchmark);
-    if (benchmark) reasons.push(...implausible(record.result, benchmark));
-    if (record.cell.mode === 'fp32' && record.result.environment.tf32 === true) reasons.push('TF32 was on in fp32 mode');
+    const expected = benchmark ? expectedOf(benchmark, record.inputs.target) : null;
+    if (expected) reasons.push(...implausible(record.result, expected));
+    reasons.push(...mismeasured(record.result, record.cell.mode, expected ?? { flop_per_item: null, hardware: null }));
   }
   return reasons;
 }

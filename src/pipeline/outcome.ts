@@ -4,8 +4,8 @@
 // back, so a result means the same wherever it was measured.
 import { z } from 'zod';
 import type { PlannedCell, PlannedCheck, PlannedJob } from './plan.ts';
-import { CheckResultSchema, PROTOCOL_VERSION, ProgressEventSchema, RunnerResultSchema, TurnEventSchema } from './schemas.ts';
-import type { Benchmark, CheckResult, ProgressEvent, RawOutcome, RunnerResult, RunStatus } from './schemas.ts';
+import { CheckResultSchema, PROTOCOL_VERSION, ProgressEventSchema, RunnerResultSchema, TurnEventSchema, peakFlops } from './schemas.ts';
+import type { Benchmark, CheckResult, Mode, ProgressEvent, RawOutcome, RunnerResult, RunStatus, Target } from './schemas.ts';
 
 /** A runner (or the check) exits with this code when its framework cannot be imported. */
 export const EXIT_UNAVAILABLE = 3;
@@ -58,14 +58,16 @@ export function parseLine<Result = RunnerResult>(line: string, kind: PlannedJob[
   return { kind: 'progress', event: parsed.data as ProgressEvent };
 }
 
-/** What every result of a benchmark must say (from its content record). */
-export type Expected = Pick<Benchmark, 'metric' | 'param_count' | 'throughput_unit'>;
+/** What every result of a benchmark must say (from its content record), and the hardware of the
+ * target it runs on, whose peak no result passes (null where there is none, e.g. a check). */
+export type Expected = Pick<Benchmark, 'metric' | 'param_count' | 'throughput_unit' | 'flop_per_item'> & { hardware: Target['hardware'] | null };
 
-export const expectedOf = ({ metric, param_count, throughput_unit }: Expected): Expected => ({ metric, param_count, throughput_unit });
+export const expectedOf = ({ metric, param_count, throughput_unit, flop_per_item }: Benchmark, target: Pick<Target, 'hardware'> | null): Expected =>
+  ({ metric, param_count, throughput_unit, flop_per_item, hardware: target?.hardware ?? null });
 
 /** Why a result cannot be a measurement of its benchmark, in words; empty when it is plausible.
  * Checked on every result: at the build's run, at ingest, and on every cache entry loaded. */
-export function implausible(result: RunnerResult, expected: Expected): string[] {
+export function implausible(result: RunnerResult, expected: Pick<Expected, 'metric' | 'param_count' | 'throughput_unit'>): string[] {
   const problems: string[] = [];
   const { metric, throughput } = result;
   if (metric.name !== expected.metric.name || metric.unit !== expected.metric.unit)
@@ -81,6 +83,23 @@ export function implausible(result: RunnerResult, expected: Expected): string[] 
   const times = [result.warmup_s, ...(result.epoch_seconds ?? []).flat()];
   if (!times.every((value) => Number.isFinite(value) && value >= 0)) problems.push('its warm-up or epoch times are not finite non-negative numbers');
   return problems;
+}
+
+const flops = (value: number) => (value >= 1e12 ? `${+(value / 1e12).toPrecision(3)} TFLOP/s` : `${+(value / 1e9).toPrecision(3)} GFLOP/s`);
+
+/** Why a plausible result did not measure its cell (its status is then failed), in words; empty
+ * when it did. TF32 on in fp32 mode is not fp32; a repeat whose FLOP/s (FLOP per item x items per
+ * second) passes the peak it is measured against (schemas.ts, peakFlops) timed less than its work:
+ * a timing bug. A peak that is not a ceiling (a CPU's at a clock that boost passes) checks nothing.
+ * Checked wherever implausible is. */
+export function mismeasured(result: RunnerResult, mode: Mode, expected: Pick<Expected, 'flop_per_item' | 'hardware'>): string[] {
+  const faults: string[] = [];
+  if (mode === 'fp32' && result.environment.tf32 === true) faults.push('TF32 was on in fp32 mode: the result is not a true fp32 measurement');
+  const peak = expected.hardware && expected.flop_per_item !== null ? peakFlops(expected.hardware, result, mode) : null;
+  const implied = result.throughput.max * (expected.flop_per_item ?? 0);
+  if (peak?.ceiling && implied > peak.flops)
+    faults.push(`its fastest repeat implies ${flops(implied)}, above the ${peak.precision} peak of ${flops(peak.flops)} (${peak.basis}): a timing bug${mode === 'fp32' ? ', or not fp32' : ''}`);
+  return faults;
 }
 
 /** Why Slurm cancelled a job, from srun's stderr ("DUE TO TIME LIMIT", "DUE TO PREEMPTION",
@@ -135,7 +154,6 @@ export function classify(job: Classified, raw: RawOutcome): CellOutcome | CheckO
   const result = results[0] as RunnerResult;
   const problems = implausible(result, job.expected);
   if (problems.length) return outcome('invalid-output', `the result is not plausible for ${job.cell.benchmark}: ${problems.join('; ')}`);
-  // An fp32 cell measured with TF32 on did not measure fp32.
-  if (job.cell.mode === 'fp32' && result.environment.tf32 === true) return outcome('failed', 'TF32 was on in fp32 mode: the result is not a true fp32 measurement');
-  return outcome('ok', null);
+  const faults = mismeasured(result, job.cell.mode, job.expected);
+  return faults.length ? outcome('failed', faults.join('; ')) : outcome('ok', null);
 }

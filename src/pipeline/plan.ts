@@ -143,7 +143,7 @@ export async function plan(root: string, content: Content, stored: Stored, filte
         for (const mode of benchmark.modes.filter((m) => keep(filters.modes, m))) {
           const profile = filters.profile ?? target.profile;
           const cell: CellId = { benchmark: benchmark.id, framework: framework.id, target: target.id, mode, profile };
-          const base = { kind: 'cell' as const, id: cellId(cell), cell, timeoutS: benchmark.timeout_s[profile], runnable: target.launch.kind !== 'offline', expected: expectedOf(benchmark) };
+          const base = { kind: 'cell' as const, id: cellId(cell), cell, timeoutS: benchmark.timeout_s[profile], runnable: target.launch.kind !== 'offline', expected: expectedOf(benchmark, target) };
           jobs.push(await planJob(base, cellContext, benchmark, framework, target, cellEntries.get(base.id) ?? []));
         }
       }
@@ -159,7 +159,7 @@ export async function plan(root: string, content: Content, stored: Stored, filte
     for (const framework of frameworks) {
       const check = { benchmark: benchmark.id, framework: framework.id };
       const cell: CellId = { ...check, target: cpu?.id ?? 'cpu', mode: 'fp32', profile: 'smoke' };
-      const base = { kind: 'check' as const, id: checkId(check), cell, timeoutS: benchmark.timeout_s.smoke, runnable: true, expected: expectedOf(benchmark) };
+      const base = { kind: 'check' as const, id: checkId(check), cell, timeoutS: benchmark.timeout_s.smoke, runnable: true, expected: expectedOf(benchmark, null) };
       jobs.push(await planJob(base, checkContext, benchmark, framework, cpu, checkEntries.get(base.id) ?? []));
     }
   }

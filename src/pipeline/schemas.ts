@@ -179,6 +179,11 @@ export const CalibrationSchema = z.strictObject({
 // the cell ran alone) and when it started.
 export const RoundSchema = z.strictObject({ repeat: z.int().positive(), round: z.int().positive().nullable(), started_at: z.iso.datetime() });
 
+// The CPU's fp32 peak FLOP/s as the runner computed it (rosetta.environment, cpu_peak_from), with
+// the basis of each factor in words. `ceiling`: every factor is a maximum (the clock is cpufreq's
+// highest), so no honest result passes it; false when the clock is a base or current one.
+export const CpuPeakSchema = z.strictObject({ fp32: z.number().positive(), basis: z.string(), ceiling: z.boolean() });
+
 export const RunnerResultSchema = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
   event: z.literal('result'),
@@ -207,6 +212,8 @@ export const RunnerResultSchema = z.strictObject({
     platform: nullableString,
     cpu_model: nullableString,
     cpu_count: z.int().nullable(),
+    // Absent in results recorded before it was; null where the flags or the clock are unknown.
+    cpu_peak_flops: CpuPeakSchema.nullable().optional(),
     device: nullableString,
     cuda: nullableString,
     cudnn: nullableString,
@@ -221,6 +228,34 @@ export const RunnerResultSchema = z.strictObject({
   calibration: CalibrationSchema.optional(),
   notes: z.array(z.string()),
 });
+
+/** The dense peak FLOP/s a result is measured against. `recorded`: the CPU's, recorded with the
+ * result, rather than its target's declared one; `basis`: where it comes from, in words. */
+export interface PeakFlops {
+  precision: string;
+  flops: number;
+  ceiling: boolean;
+  recorded: boolean;
+  basis: string;
+}
+
+/**
+ * The peak a result is measured against: the target's declared peak for the precision of the mode
+ * (fp32 runs true fp32; fast mode's documented fast path is bf16 mixed precision), or on a cpu target
+ * that declares none, the CPU's fp32 peak recorded with the result. On the CPU fast mode computes in
+ * fp32 unless its fast path names bf16 (no bf16 peak is recorded). Null where none is known. Here,
+ * beside the records it reads, because the build (outcome.ts: a result above its peak is a timing
+ * bug) and the report (ratios.ts: the fraction of peak) both need it and share only this module.
+ */
+export function peakFlops(hardware: Target['hardware'], result: Pick<RunnerResult, 'environment' | 'fast_path'>, mode: Mode): PeakFlops | null {
+  const cpu = hardware.kind === 'cpu';
+  const bf16 = mode === 'fast' && (!cpu || result.fast_path.some((entry) => /bf16|bfloat16/i.test(entry)));
+  const precision = bf16 ? 'bf16' : 'fp32';
+  const declared = hardware.peak_flops?.[precision];
+  if (declared !== undefined) return { precision, flops: declared, ceiling: true, recorded: false, basis: 'declared by the target' };
+  const recorded = cpu && !bf16 ? result.environment.cpu_peak_flops : null;
+  return recorded ? { precision, flops: recorded.fp32, ceiling: recorded.ceiling, recorded: true, basis: `recorded with the result: ${recorded.basis}` } : null;
+}
 
 // A runner of an interleaved cell is ready for repeat `repeat` and waits for `go` on stdin.
 export const TurnEventSchema = z.strictObject({ protocol: z.literal(PROTOCOL_VERSION), event: z.literal('turn'), repeat: z.int().positive() });

@@ -252,19 +252,19 @@ export function parityChart(report: Report, benchmark: string): Chart {
 export function peakChart(report: Report, benchmark: string): Chart {
   const spec = benchmarkOf(report, benchmark);
   const peaks = peakFractions(report, benchmark);
-  const title = "Fraction of the target's peak FLOP/s (fp32 peak for fp32, bf16 peak for fast)";
+  const title = "Fraction of peak FLOP/s (GPU: the target's fp32 peak for fp32, bf16 for fast; CPU: its fp32 peak, recorded with each result)";
   const byGroup = groups(report, benchmark).map(({ group }) => ({
     group,
     items: peaks
       .filter((p) => p.target === group.target && p.profile === group.profile && p.machine === group.machine && p.mode === group.mode)
       .map((p): [string, string] => [frameworkName(report, p.framework), noted(formatPercent(p.fraction), p.noisy ? 'noisy' : '')]),
   }));
-  const description = `Horizontal bars of the achieved FLOP/s (throughput times the benchmark's FLOP per item) over the target's declared dense peak for the mode's precision.${leftOut(report, benchmark)} ${NOISY_WORDS} ${summary(report, byGroup)}`;
+  const description = `Horizontal bars of the achieved FLOP/s (throughput times the benchmark's FLOP per item) over the dense peak for the mode's precision: a GPU target's declared peak, or on the CPU the fp32 peak its runner computed from the CPU's vector width, FMA units, cores and clock (fast mode computes in fp32 there).${leftOut(report, benchmark)} ${NOISY_WORDS} ${summary(report, byGroup)}`;
   if (spec?.flop_per_item === null) {
     return { id: 'peak', title, description, spec: null, empty: 'The specification gives no FLOP count for this benchmark, so there is no fraction of peak.' };
   }
   if (peaks.length === 0) {
-    return { id: 'peak', title, description, spec: null, empty: 'No current results on a target that declares its peak FLOP/s (the CPU target does not).' };
+    return { id: 'peak', title, description, spec: null, empty: 'No current results with a known peak FLOP/s: a target that declares its peak, or a CPU result that recorded its own.' };
   }
   const points = peaks.map((p) => ({ panel: panelLabel(report, p), framework: frameworkName(report, p.framework), mode: p.mode, noisy: p.noisy, flag: p.noisy ? 'noisy' : '', fraction: p.fraction }));
   const layer = [

@@ -63,6 +63,9 @@ export interface PeakFraction extends Group {
   precision: string;
   achieved: number;
   peak: number;
+  /** The peak is the CPU's, recorded with the result (cpu cells), not the target's declared one. */
+  recorded: boolean;
+  basis: string;
   fraction: number;
   noisy: boolean;
 }
@@ -188,7 +191,8 @@ export function fastSpeedups(report: Report, benchmark: string): Speedup[] {
     .sort((a, b) => targetOrder(a.target, b.target) || b.speedup - a.speedup || frameworkOrder(a.framework, b.framework));
 }
 
-/** Achieved FLOP/s over the target's peak, where both the FLOP count and the peak are known. */
+/** Achieved FLOP/s over the peak (the target's, or on the cpu target the one recorded with each
+ * result), where both the FLOP count and the peak are known. */
 export function peakFractions(report: Report, benchmark: string): PeakFraction[] {
   const spec = benchmarkOf(report, benchmark);
   if (!spec) return [];
@@ -196,7 +200,7 @@ export function peakFractions(report: Report, benchmark: string): PeakFraction[]
     const target = targetOf(report, group.target);
     if (!target) return [];
     return rows.flatMap((row) => {
-      const peak = fractionOfPeak(row.result.throughput.median, spec, target, row.mode);
+      const peak = fractionOfPeak(row.result.throughput.median, spec, target, row.mode, row.result);
       return peak ? [{ ...group, framework: row.framework, ...peak, noisy: isNoisy(row) }] : [];
     });
   });

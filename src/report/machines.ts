@@ -101,6 +101,9 @@ export interface MachineUse {
   /** The earliest and latest finished_at of its cells; null when none is recorded. */
   first: string | null;
   last: string | null;
+  /** The CPU's fp32 peak its runners computed (rosetta.environment), as its first cell recorded it;
+   * null where none did. The denominator of a cpu cell's fraction of peak. */
+  cpuPeak: { fp32: number; basis: string } | null;
   /** Median GFLOP/s of the calibration GEMM over all readings of its cells; null without any. */
   cpuGflops: number | null;
   gpuGflops: number | null;
@@ -122,6 +125,7 @@ export function benchmarkMachines(report: Report, benchmark: string): MachineUse
       cells: mine.length,
       first: times[0] ?? null,
       last: times.at(-1) ?? null,
+      cpuPeak: mine.map((row) => row.result?.environment.cpu_peak_flops).find((peak) => peak != null) ?? null,
       cpuGflops: medianOrNull(readings.map((reading) => reading.cpu_gflops)),
       gpuGflops: medianOrNull(readings.flatMap((reading) => (reading.gpu_gflops === null ? [] : [reading.gpu_gflops]))),
     };
@@ -130,7 +134,8 @@ export function benchmarkMachines(report: Report, benchmark: string): MachineUse
 
 /**
  * One machine's line in a section: "machine A: Fixture CPU @ 2.20GHz, 2 cores, ...; 9 cells,
- * finished 2026-11-20; calibration (float32 GEMM) median 41.5 GFLOP/s on the CPU."
+ * finished 2026-11-20; CPU fp32 peak 166 GFLOP/s (16 lanes ...); calibration (float32 GEMM) median
+ * 41.5 GFLOP/s on the CPU."
  */
 export function describeMachineUse(use: MachineUse): string {
   const what = use.machine ? describeMachine(use.machine) : 'results stored before machines were recorded';
@@ -141,5 +146,6 @@ export function describeMachineUse(use: MachineUse): string {
     use.gpuGflops === null ? null : `${formatNumber(use.gpuGflops)} GFLOP/s on the GPU`,
   ].filter((part) => part !== null);
   const calibration = figures.length ? `; calibration GEMM median ${figures.join(', ')}` : '; no calibration recorded';
-  return `${use.label}: ${what}; ${cells}${when}${calibration}.`;
+  const peak = use.cpuPeak ? `; CPU fp32 peak ${formatNumber(use.cpuPeak.fp32 / 1e9)} GFLOP/s (${use.cpuPeak.basis})` : '';
+  return `${use.label}: ${what}; ${cells}${when}${peak}${calibration}.`;
 }

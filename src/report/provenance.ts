@@ -3,7 +3,7 @@
 // the calibration readings taken around them.
 import { cellKey } from '../pipeline/key.ts';
 import type { CellId, DatasetRow, Target } from '../pipeline/schemas.ts';
-import { shellLine } from './format.ts';
+import { formatNumber, shellLine } from './format.ts';
 
 /** The pipeline command that measures this one cell (when the cache has no entry for its key). */
 export function reproduceCommand(cell: CellId, target: Target | undefined): string {
@@ -69,6 +69,7 @@ const ENVIRONMENT_LABELS: Record<string, string> = {
   tf32: 'TF32',
   cpu_model: 'CPU',
   cpu_count: 'CPU count',
+  cpu_peak_flops: 'CPU peak (fp32)',
   variables: 'Environment variables',
 };
 
@@ -83,6 +84,10 @@ function shownValue(name: string, value: unknown, onCpu: boolean): string {
   if (name === 'gpu_memory_bytes' && typeof value === 'number') return `${(value / 2 ** 30).toFixed(1)} GiB`;
   if (name === 'gpu_power_limit_w' && typeof value === 'number') return `${value} W`;
   if (name === 'gpu_sm_clock_max_mhz' && typeof value === 'number') return `${value} MHz`;
+  if (name === 'cpu_peak_flops' && typeof value === 'object') {
+    const peak = value as { fp32: number; basis: string };
+    return `${formatNumber(peak.fp32 / 1e9)} GFLOP/s: ${peak.basis}`;
+  }
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   if (name === 'variables' && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);

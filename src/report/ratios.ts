@@ -1,7 +1,8 @@
 // The ratios the report derives from measured times and throughputs. Times are the seed's metric
 // (seconds for the profile's workload, lower is better). Plain arithmetic: which times may be set
 // against each other (those of one machine) is the callers' rule, machines.ts.
-import type { Benchmark, Mode, Target } from '../pipeline/schemas.ts';
+import { peakFlops } from '../pipeline/schemas.ts';
+import type { Benchmark, Mode, RunnerResult, Target } from '../pipeline/schemas.ts';
 
 /** How fast a result is relative to the fastest of its group: 1 for the fastest, 0.5 for twice the time. */
 export function relativeSpeed(seconds: number, fastestSeconds: number): number {
@@ -19,30 +20,25 @@ export function spreadRatio(seconds: number[]): number | null {
   return Math.max(...seconds) / Math.min(...seconds);
 }
 
-/**
- * The precision whose peak a mode is measured against: fp32 mode runs true fp32 (TF32 off), fast
- * mode's documented fast path is bf16 mixed precision, so its ceiling is the bf16 peak.
- */
-export function peakPrecision(mode: Mode): string {
-  return mode === 'fp32' ? 'fp32' : 'bf16';
-}
-
 export interface Peak {
   precision: string;
   /** FLOP/s the run achieved: items per second times FLOP per item. */
   achieved: number;
-  /** The target's declared dense peak for that precision, FLOP/s. */
+  /** The dense peak for that precision, FLOP/s: the target's declared one, or on the cpu target the
+   * CPU's, recorded with the result (`recorded`); `basis` says which, in words. */
   peak: number;
+  recorded: boolean;
+  basis: string;
   fraction: number;
 }
 
-/** Null when the benchmark has no FLOP count or the target declares no peak for the precision. */
-export function fractionOfPeak(itemsPerSecond: number, benchmark: Benchmark, target: Target, mode: Mode): Peak | null {
-  const precision = peakPrecision(mode);
-  const peak = target.hardware.peak_flops?.[precision];
-  if (benchmark.flop_per_item === null || peak === undefined) return null;
+/** Null when the benchmark has no FLOP count or no peak is known for the result (peakFlops: fp32
+ * mode against the fp32 peak, fast mode against the bf16 peak on a GPU). */
+export function fractionOfPeak(itemsPerSecond: number, benchmark: Benchmark, target: Target, mode: Mode, result: Pick<RunnerResult, 'environment' | 'fast_path'>): Peak | null {
+  const found = peakFlops(target.hardware, result, mode);
+  if (benchmark.flop_per_item === null || found === null) return null;
   const achieved = itemsPerSecond * benchmark.flop_per_item;
-  return { precision, achieved, peak, fraction: achieved / peak };
+  return { precision: found.precision, achieved, peak: found.flops, recorded: found.recorded, basis: found.basis, fraction: achieved / found.flops };
 }
 
 /** How far a feature checksum is from the reference, relative to the reference's size. */

@@ -64,10 +64,10 @@ export function findingLines(report: Report, found: BenchmarkFindings): FindingL
   lines.push({
     lead: '',
     text: peak
-      ? `Highest fraction of peak: ${formatPercent(peak.fraction)} of the ${peak.precision} peak of ${targetLabel(report, peak.target)} (${name(peak.framework)}, ${peak.mode}, ${machineLabel(labels, peak.machine)}${peak.noisy ? ', noisy' : ''}).`
+      ? `Highest fraction of peak: ${formatPercent(peak.fraction)} of the ${peak.precision} peak ${peak.recorded ? 'recorded with the result on' : 'of'} ${targetLabel(report, peak.target)} (${name(peak.framework)}, ${peak.mode}, ${machineLabel(labels, peak.machine)}${peak.noisy ? ', noisy' : ''}).`
       : spec?.flop_per_item === null
         ? 'No fraction of peak: the specification gives no FLOP count for this benchmark.'
-        : 'No fraction of peak yet: no current result on a target that declares its peak FLOP/s.',
+        : 'No fraction of peak yet: no current result with a known peak FLOP/s (its target\'s declared peak, or on the CPU the peak recorded with the result).',
   });
   for (const { row, reason } of found.excluded) {
     lines.push({ lead: 'Not compared: ', text: `${name(row.framework)} on ${targetLabel(report, row.target)}, ${row.mode}: it ${reason}.` });

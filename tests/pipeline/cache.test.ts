@@ -2,10 +2,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { entryName, historyOf, isProblem, listEntries, openCache, readEntry, writeEntry } from '../../src/pipeline/cache.ts';
+import { entryName, historyOf, isProblem, listEntries, openCache, readEntry, verifyRecord, writeEntry } from '../../src/pipeline/cache.ts';
 import { writeFileAtomic } from '../../src/pipeline/files.ts';
 import type { Cache } from '../../src/pipeline/cache.ts';
-import { CELL, cacheEntry, failedEntry } from './fixtures.ts';
+import type { Benchmark } from '../../src/pipeline/schemas.ts';
+import { CELL, cacheEntry, failedEntry, runnerResult } from './fixtures.ts';
 
 let dir: string;
 let cache: Cache;
@@ -123,5 +124,20 @@ describe('cache history', () => {
     await writeEntry(cache, cacheEntry());
     expect(await writeEntry(cache, failedEntry({ finished_at: '2026-12-01T10:00:02.000Z' }))).toBe(false);
     expect(await historyOf(cache, entryName(CELL, 'a'.repeat(64)))).toEqual([]);
+  });
+});
+
+describe('verifying a stored record', () => {
+  // runnerResult: 100 images/s of 375 MFLOP, 37.5 GFLOP/s, against a CPU peak recorded with it.
+  const stored = async (fp32: number) => {
+    const benchmark = JSON.parse(await readFile('content/benchmarks/cnn-cifar10.json', 'utf8')) as Benchmark;
+    const result = runnerResult();
+    result.environment = { ...result.environment, cpu_peak_flops: { fp32, basis: 'fixture', ceiling: true } };
+    return verifyRecord(cacheEntry({ result }), { benchmarks: [benchmark] });
+  };
+
+  test('a result above the peak it is measured against cannot stand, as at the run', async () => {
+    expect(await stored(30e9)).toContain('its fastest repeat implies 37.5 GFLOP/s, above the fp32 peak of 30 GFLOP/s (recorded with the result: fixture): a timing bug, or not fp32');
+    expect((await stored(40e9)).filter((reason) => reason.includes('peak'))).toEqual([]);
   });
 });

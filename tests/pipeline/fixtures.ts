@@ -5,8 +5,11 @@ import type { Expected } from '../../src/pipeline/outcome.ts';
 
 export const CELL: CellId = { benchmark: 'cnn-cifar10', framework: 'pytorch', target: 'cpu', mode: 'fp32', profile: 'smoke' };
 
-/** What CELL's benchmark (content/benchmarks/cnn-cifar10.json) expects of a result. */
-export const EXPECTED: Expected = { metric: { name: 'train_seconds', unit: 's', label: 'training time' }, param_count: 3441592, throughput_unit: 'images/s' };
+/** What CELL's benchmark (content/benchmarks/cnn-cifar10.json) expects of a result on the cpu target. */
+export const EXPECTED: Expected = {
+  metric: { name: 'train_seconds', unit: 's', label: 'training time' }, param_count: 3441592, throughput_unit: 'images/s', flop_per_item: 375e6,
+  hardware: { kind: 'cpu', name: 'cpu', memory_gb: null, peak_flops: null, memory_bandwidth: null },
+};
 
 export function runnerResult(median = 1.5): RunnerResult {
   return {

@@ -1,5 +1,5 @@
 // The one outcome classifier (src/pipeline/outcome.ts), on raw outcomes as the build's own run and
-// the offline executor record them: every status, for cells and checks, and the TF32 rule.
+// the offline executor record them: every status, for cells and checks, the TF32 rule and the peak.
 import { describe, expect, test } from 'vitest';
 import { classify, parseLine } from '../../src/pipeline/outcome.ts';
 import type { EquivalenceOutcome, RawOutcome } from '../../src/pipeline/schemas.ts';
@@ -80,6 +80,42 @@ describe('a cell', () => {
     expect(classify(cell, raw({ stdout: [result(true)] }))).toMatchObject({ status: 'failed', error: { message: 'TF32 was on in fp32 mode: the result is not a true fp32 measurement' } });
     expect(classify({ ...cell, cell: { ...CELL, mode: 'fast' } }, raw({ stdout: [result(true)] })).status).toBe('ok');
     expect(classify(cell, raw({ stdout: [result(false)] })).status).toBe('ok');
+  });
+});
+
+describe('a result above its peak FLOP/s (a timing bug)', () => {
+  // runnerResult's throughput is 100 images/s: 37.5 GFLOP/s of cnn-cifar10 (375 MFLOP per image).
+  const measured = (images: number, peak: object | null = null) => {
+    const r = runnerResult();
+    r.throughput = { ...r.throughput, samples: [images / 2, images], median: images / 2, min: images / 2, max: images };
+    r.environment = { ...r.environment, cpu_peak_flops: peak as never };
+    return raw({ stdout: [line(r)] });
+  };
+  const cpuPeak = (ceiling: boolean) => ({ fp32: 40e9, basis: '16 lanes (AVX-512) x 1 FMA unit x 2 FLOP x 1 core x 1.25 GHz', ceiling });
+  const gpu = { kind: 'gpu' as const, name: 'H100', memory_gb: 80, peak_flops: { fp32: 67e12, bf16: 989e12 }, memory_bandwidth: 3.35e12 };
+  const onGpu = (mode: 'fp32' | 'fast') => ({ ...cell, cell: { ...CELL, target: 'h100', mode }, expected: { ...EXPECTED, hardware: gpu } });
+
+  test('a cpu cell whose fastest repeat passes the CPU peak recorded with it is failed, naming both figures and the basis', () => {
+    expect(classify(cell, measured(100, cpuPeak(true)))).toMatchObject({ status: 'ok' });
+    const over = classify(cell, measured(120, cpuPeak(true)));
+    expect(over.status).toBe('failed');
+    expect(over.error?.message).toBe('its fastest repeat implies 45 GFLOP/s, above the fp32 peak of 40 GFLOP/s (recorded with the result: 16 lanes (AVX-512) x 1 FMA unit x 2 FLOP x 1 core x 1.25 GHz): a timing bug, or not fp32');
+  });
+
+  test('a CPU peak at a clock that boost passes (not a ceiling), or none recorded, fails nothing', () => {
+    expect(classify(cell, measured(120, cpuPeak(false))).status).toBe('ok');
+    expect(classify(cell, measured(1e6)).status).toBe('ok');
+  });
+
+  test("a GPU cell is held to its target's declared peak for the mode: fp32 in fp32, bf16 in fast", () => {
+    // 67 TFLOP/s fp32 is 178,667 images/s of 375 MFLOP; 200,000 is 75 TFLOP/s.
+    expect(classify(onGpu('fp32'), measured(200000))).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/implies 75 TFLOP\/s, above the fp32 peak of 67 TFLOP\/s \(declared by the target\)/) } });
+    expect(classify(onGpu('fast'), measured(200000)).status).toBe('ok');
+    expect(classify(onGpu('fast'), measured(3e6)).error?.message).toMatch(/implies 1130 TFLOP\/s, above the bf16 peak of 989 TFLOP\/s/);
+  });
+
+  test('a benchmark without a FLOP count has no peak to pass', () => {
+    expect(classify({ ...onGpu('fp32'), expected: { ...EXPECTED, hardware: gpu, flop_per_item: null } }, measured(1e9)).status).toBe('ok');
   });
 });
 

@@ -59,8 +59,11 @@ describe.concurrent('every runner at the smoke profile and every Rosetta check, 
         const benchmark = benchmarks.find((b) => b.id === job.cell.benchmark)!;
         if (job.kind === 'check') {
           const check = outcome.result as CheckResult;
-          expect(check.passed, `${job.id}: max |diff| ${check.relative_diff} of the scale, tolerance ${check.tolerance}`).toBe(true);
+          const training = check.training ? `; training step: ${JSON.stringify(check.training)}` : '';
+          expect(check.passed, `${job.id}: max |diff| ${check.relative_diff} of the scale, tolerance ${check.tolerance}${training}`).toBe(true);
           expect(check.param_count).toBe(benchmark.param_count);
+          // A training benchmark's check includes its training step; an inference one has none.
+          expect(check.training?.passed ?? null).toBe(benchmark.kind === 'training' ? true : null);
           continue;
         }
         const result = outcome.result as RunnerResult;

@@ -3,7 +3,7 @@ import { makeAccessible, prefixIds, renderSvg } from '../../src/report/chart-svg
 import { benchmarkCharts, parityChart, peakChart, relativeSpeedChart, timeChart } from '../../src/report/charts.ts';
 import type { Report } from '../../src/report/model.ts';
 import { checksumDeviation } from '../../src/report/ratios.ts';
-import { fixtureReport } from './fixture-report.ts';
+import { fixtureReport, withEnvironment } from './fixture-report.ts';
 
 let report: Report;
 beforeAll(async () => {
@@ -72,6 +72,14 @@ describe('chart specs', () => {
     const deviations = values(parityChart(report, 'resnet50-features').spec).map((p) => p.deviation as number);
     expect(Math.min(...deviations.map(Math.abs))).toBe(0);
     expect(checksumDeviation(1001, 1000)).toBeCloseTo(0.001);
+  });
+
+  test("the peak chart has cpu panels once results record their CPU's peak, and GPU panels from the targets' peaks", () => {
+    const panels = (r: Report) => new Set(values(peakChart(r, 'cnn-cifar10').spec).map((p) => String(p.panel)));
+    expect([...panels(report)].some((panel) => panel.startsWith('CPU'))).toBe(false);
+    const recorded = withEnvironment(report, { cpu_peak_flops: { fp32: 100e9, basis: 'fixture', ceiling: false } });
+    expect([...panels(recorded)].filter((panel) => panel.startsWith('CPU')).length).toBeGreaterThan(0);
+    expect([...panels(recorded)].some((panel) => panel.startsWith('NVIDIA H100'))).toBe(true);
   });
 
   test('a chart with nothing to show says why instead of drawing an empty frame', () => {

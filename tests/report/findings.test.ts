@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { benchmarkFindings, fastSpeedups, fastest, groups, measuredRows, peakFractions, relativeSpeeds, spreads } from '../../src/report/findings.ts';
 import { machineKey, machineLabels } from '../../src/report/machines.ts';
 import type { Report } from '../../src/report/model.ts';
-import { fixtureReport } from './fixture-report.ts';
+import { fixtureReport, withEnvironment } from './fixture-report.ts';
 
 let report: Report;
 beforeAll(async () => {
@@ -106,8 +106,30 @@ describe('findings on the fixture datasets', () => {
     const fast = all.find((p) => p.framework === 'jax' && p.target === 'h100' && p.mode === 'fast')!;
     expect(fast.precision).toBe('bf16');
     expect(fast.fraction).toBeCloseTo(((500000 / 10) * 375e6) / 989e12, 4);
-    // The CPU target declares no peak.
+    // The CPU target declares no peak, and the fixture's results recorded none.
     expect(all.some((p) => p.target === 'cpu')).toBe(false);
+  });
+
+  test("a cpu cell's fraction of peak is over the CPU peak recorded with its result; a GPU cell keeps its target's", () => {
+    const peak = { fp32: 100e9, basis: '8 lanes (AVX) x 2 FMA units x 2 FLOP x 2 cores x 1.56 GHz', ceiling: false };
+    const recorded = withEnvironment(report, { cpu_peak_flops: peak }, ['torch.compile']);
+    const all = peakFractions(recorded, 'cnn-cifar10');
+    const median = (mode: string) => measuredRows(recorded, 'cnn-cifar10').find((r) => r.framework === 'pytorch' && r.target === 'cpu' && r.mode === mode)!.result.throughput.median;
+    const cpu = all.find((p) => p.framework === 'pytorch' && p.target === 'cpu' && p.mode === 'fp32')!;
+    expect(cpu).toMatchObject({ precision: 'fp32', peak: 100e9, recorded: true, basis: `recorded with the result: ${peak.basis}` });
+    expect(cpu.fraction).toBeCloseTo((median('fp32') * 375e6) / 100e9, 6);
+    // Fast mode on the CPU computes in fp32 (its fast path names no bf16): the same fp32 peak.
+    expect(all.find((p) => p.framework === 'pytorch' && p.target === 'cpu' && p.mode === 'fast')).toMatchObject({ precision: 'fp32', peak: 100e9 });
+    const h100 = all.find((p) => p.framework === 'jax' && p.target === 'h100' && p.mode === 'fp32')!;
+    expect(h100).toMatchObject({ peak: 67e12, recorded: false });
+  });
+
+  test('a cpu result whose fast path names bf16, or that recorded no peak, has no fraction of peak', () => {
+    // The fixture's cpu fast results name bf16 ('bf16 autocast', 'bf16 params and activations').
+    const bf16 = withEnvironment(report, { cpu_peak_flops: { fp32: 100e9, basis: 'x', ceiling: true } });
+    expect(peakFractions(bf16, 'cnn-cifar10').some((p) => p.target === 'cpu' && p.mode === 'fast')).toBe(false);
+    expect(peakFractions(bf16, 'cnn-cifar10').some((p) => p.target === 'cpu' && p.mode === 'fp32')).toBe(true);
+    expect(peakFractions(withEnvironment(report, { cpu_peak_flops: null }), 'cnn-cifar10').some((p) => p.target === 'cpu')).toBe(false);
   });
 
   test('a benchmark without a FLOP count has no fraction of peak', () => {

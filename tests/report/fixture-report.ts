@@ -23,3 +23,16 @@ export async function fixtureReport(): Promise<Report> {
     datasets: await readRecords(join(FIXTURES, 'results'), DatasetSchema),
   };
 }
+
+/** The fixture with `fields` added to every result's environment, and `fastPath` as every fast one's when given. */
+export function withEnvironment(base: Report, fields: Record<string, unknown>, fastPath?: string[]): Report {
+  const datasets = base.datasets.map((dataset) => ({
+    ...dataset,
+    rows: dataset.rows.map((row) =>
+      row.result
+        ? { ...row, result: { ...row.result, environment: { ...row.result.environment, ...fields }, fast_path: row.mode === 'fast' && fastPath ? fastPath : row.result.fast_path } }
+        : row,
+    ),
+  }));
+  return { ...base, datasets };
+}

@@ -12,7 +12,7 @@ import {
 import { findRow } from '../../src/report/model.ts';
 import type { Report } from '../../src/report/model.ts';
 import type { DatasetRow } from '../../src/pipeline/schemas.ts';
-import { fixtureReport } from './fixture-report.ts';
+import { fixtureReport, withEnvironment } from './fixture-report.ts';
 
 let report: Report;
 beforeAll(async () => {
@@ -66,6 +66,15 @@ describe('machines', () => {
       'machine B: Fixture CPU @ 3.10GHz, 4 cores, 15.6 GiB, Debian GNU/Linux 12 (bookworm); 1 cell, finished 2026-11-24; calibration GEMM median 96.4 GFLOP/s on the CPU.',
     );
     expect(describeMachineUse(cnn[2])).toMatch(/^machine C: .*NVIDIA H100 80GB HBM3, driver 580\.82\.07, CUDA 13\.0; 5 cells, finished 2026-11-21; calibration GEMM median \d+ GFLOP\/s on the CPU, [\d,]+ GFLOP\/s on the GPU\.$/);
+  });
+
+  test("a machine's line gives the CPU peak its results recorded, with its basis", () => {
+    const recorded = withEnvironment(report, { cpu_peak_flops: { fp32: 166.15e9, basis: '16 lanes (AVX-512) x 1 FMA unit x 2 FLOP x 2 cores x 2.60 GHz', ceiling: false } });
+    const b = benchmarkMachines(recorded, 'cnn-cifar10')[1];
+    expect(b.cpuPeak?.fp32).toBe(166.15e9);
+    expect(describeMachineUse(b)).toBe(
+      'machine B: Fixture CPU @ 3.10GHz, 4 cores, 15.6 GiB, Debian GNU/Linux 12 (bookworm); 1 cell, finished 2026-11-24; CPU fp32 peak 166 GFLOP/s (16 lanes (AVX-512) x 1 FMA unit x 2 FLOP x 2 cores x 2.60 GHz); calibration GEMM median 96.4 GFLOP/s on the CPU.',
+    );
   });
 
   test('results without a machine are listed as "machine not recorded", last', () => {

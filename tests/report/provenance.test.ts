@@ -54,6 +54,11 @@ describe('provenance of a cell', () => {
     ]);
   });
 
+  test("the CPU's peak reads as GFLOP/s with its basis", () => {
+    const facts = environmentFacts({ cpu_count: 2, cpu_peak_flops: { fp32: 166.15e9, basis: '16 lanes (AVX-512) x 1 FMA unit x 2 FLOP x 2 cores x 2.60 GHz', ceiling: false } });
+    expect(facts).toContainEqual({ label: 'CPU peak (fp32)', value: '166 GFLOP/s: 16 lanes (AVX-512) x 1 FMA unit x 2 FLOP x 2 cores x 2.60 GHz' });
+  });
+
   test("on the CPU the GPU's fields read n/a, and recorded variables read as assignments", () => {
     const facts = environmentFacts({ device: 'cpu', gpu_name: null, cuda: null, tf32: false, cpu_model: null, variables: { OMP_WAIT_POLICY: 'PASSIVE' } });
     expect(facts).toEqual([

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { benchmarkFindings } from '../../src/report/findings.ts';
 import type { Report } from '../../src/report/model.ts';
 import { findingLines } from '../../src/report/summary.ts';
-import { fixtureReport } from './fixture-report.ts';
+import { fixtureReport, withEnvironment } from './fixture-report.ts';
 
 let report: Report;
 beforeAll(async () => {
@@ -30,5 +30,15 @@ describe('the key findings in words', () => {
     // gru pytorch cpu ran fp32 on machine A (12 s) and fast on the faster machine B (5 s): 2.4× would top the range.
     const range = lines('gru-imdb').find((line) => line.startsWith('Fast mode against fp32'))!;
     expect(range).toBe('Fast mode against fp32: from 1.06× faster (Keras 3 (JAX backend) on CPU (build machine), machine A) to 1.55× faster (PyTorch on NVIDIA H200, machine D).');
+  });
+
+  test("the highest fraction of peak says when its peak is the CPU's, recorded with the result, and when the target's", () => {
+    const peak = (fp32: number) => {
+      const recorded = withEnvironment(report, { cpu_peak_flops: { fp32, basis: 'fixture', ceiling: false } }, ['torch.compile']);
+      return findingLines(recorded, benchmarkFindings(recorded, 'cnn-cifar10')).find((line) => line.text.startsWith('Highest fraction'))!.text;
+    };
+    // PyTorch cpu fast: 160 images/s x 375 MFLOP = 60 GFLOP/s.
+    expect(peak(100e9)).toBe('Highest fraction of peak: 60.0% of the fp32 peak recorded with the result on CPU (build machine) (PyTorch, fast, machine A).');
+    expect(peak(1e15)).toMatch(/^Highest fraction of peak: [\d.]+% of the fp32 peak of NVIDIA H\d00/);
   });
 });
