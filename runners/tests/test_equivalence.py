@@ -133,6 +133,9 @@ def test_the_optimizers_follow_the_spec_conventions():
     w = {"w": np.array([1.0, -2.0])}
     reference.adam(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8)(w, g)  # step 1: m_hat = g, v_hat = g^2
     assert np.allclose(w["w"], [1.0 - 0.01 * 0.5 / (0.5 + 1e-8), -2.0 - 0.01 * 1e-9 / (1e-9 + 1e-8)])
+    w = {"w": np.array([1.0, -2.0])}
+    reference.adam(0.01, 0.9, 0.999, 1e-8, epsilon_on_corrected=False)(w, g)  # Keras's: epsilon / sqrt(1 - beta2) in effect
+    assert np.allclose(w["w"], [1.0 - 0.01 * 0.5 / (0.5 + 1e-8 / np.sqrt(0.001)), -2.0 - 0.01 * 1e-9 / (1e-9 + 1e-8 / np.sqrt(0.001))])
 
 
 def test_reading_the_dense_rows_in_channels_first_order_fails_the_check(numpy_runner):

@@ -296,6 +296,11 @@ export const TrainingCheckSchema = z.strictObject({
   update_relative_diff: z.number().nonnegative().nullable(),
   worst_tensor: z.string(),
   update_tolerance: z.number().positive(),
+  // Where the framework's optimizer differs from the spec by design: the difference, and its size
+  // (the framework's documented algorithm against the spec's, both in float64). Null otherwise.
+  by_design: z
+    .strictObject({ difference: z.string(), loss_relative_diff: z.number().nonnegative(), update_relative_diff: z.number().nonnegative(), worst_tensor: z.string() })
+    .nullable(),
   passed: z.boolean(),
 });
 

@@ -35,12 +35,18 @@ function cellOf(benchmark: string, row: EquivalenceRow | undefined): Equivalence
   const sizeOk = outcome.param_count === outcome.expected_param_count;
   const verdict = outcome.passed ? 'pass' : 'FAIL';
   const training = outcome.training;
-  const trainingText = training ? `; training step ${training.passed ? '' : 'FAIL, '}${exponent(training.update_relative_diff)}` : '';
+  const trainingText = training
+    ? `; training step ${training.passed ? '' : 'FAIL, '}${exponent(training.update_relative_diff)}${training.by_design ? ` (by design ${exponent(training.by_design.update_relative_diff)} from the spec)` : ''}`
+    : '';
   const numbers = (sizeOk ? exponent(outcome.relative_diff) : `${formatCount(outcome.param_count)} parameters, spec ${formatCount(outcome.expected_param_count)}`) + trainingText;
   const trainingDetail = training
     ? `; training step (${training.steps} ${training.optimizer} steps on a batch of ${training.batch}, dropout off): loss relative difference ` +
       `${exponent(training.loss_relative_diff)} (tolerance ${training.loss_tolerance}), updates ${exponent(training.update_relative_diff)} ` +
-      `at worst, in ${training.worst_tensor} (tolerance ${training.update_tolerance})`
+      `at worst, in ${training.worst_tensor} (tolerance ${training.update_tolerance})` +
+      (training.by_design
+        ? `; differs from the spec by design: ${training.by_design.difference}, which moves the updates by ` +
+          `${exponent(training.by_design.update_relative_diff)} (in ${training.by_design.worst_tensor}) and the loss by ${exponent(training.by_design.loss_relative_diff)} after ${training.steps} steps`
+        : '')
     : outcome.training === undefined ? '; training step not checked (a check of the forward pass only)' : '';
   const detail =
     `forward pass: max |diff| ${exponent(outcome.max_abs_diff)} on a scale of ${outcome.scale.toPrecision(3)} ` +

@@ -43,5 +43,13 @@ def mlx(namespace: dict, x: np.ndarray) -> np.ndarray:
     return np.array(namespace["net"](mx.array(x)))  # NHWC is MLX's layout
 
 
+def gluon(namespace: dict, x: np.ndarray) -> np.ndarray:
+    from mxnet import nd
+    for parameter, w in namespace.get("canonical", {}).items():  # the training runners load it in reset()
+        parameter.set_data(w)
+    inputs = nd.array(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)  # NHWC -> NCHW
+    return namespace["net"](inputs).asnumpy()  # outside autograd.record: dropout off, BatchNorm on its running statistics
+
+
 FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime,
-           "mlx": mlx}
+           "mlx": mlx, "gluon": gluon}

@@ -190,17 +190,23 @@ def sgd_momentum(lr: float, momentum: float):
     return update
 
 
-def adam(lr: float, beta1: float, beta2: float, epsilon: float):
-    """The spec's Adam (Kingma and Ba, Algorithm 1): epsilon added to the bias-corrected sqrt(v)."""
+def adam(lr: float, beta1: float, beta2: float, epsilon: float, epsilon_on_corrected: bool = True):
+    """The spec's Adam (Kingma and Ba, Algorithm 1): epsilon added to the bias-corrected sqrt(v).
+    With `epsilon_on_corrected` False, the paper's "efficient version" (section 2) that Keras,
+    TensorFlow and MXNet implement: the corrections folded into the step size, epsilon added to the
+    uncorrected sqrt(v), which amounts to an epsilon of epsilon * sqrt(1 - beta2 ** t)."""
     m, v, step = {}, {}, [0]
 
     def update(w, g):
         step[0] += 1
+        t = step[0]
         for name in w:
             m[name] = beta1 * m.get(name, 0) + (1 - beta1) * g[name]
             v[name] = beta2 * v.get(name, 0) + (1 - beta2) * g[name] ** 2
-            m_hat, v_hat = m[name] / (1 - beta1 ** step[0]), v[name] / (1 - beta2 ** step[0])
-            w[name] = w[name] - lr * m_hat / (np.sqrt(v_hat) + epsilon)
+            if epsilon_on_corrected:
+                w[name] = w[name] - lr * (m[name] / (1 - beta1 ** t)) / (np.sqrt(v[name] / (1 - beta2 ** t)) + epsilon)
+            else:
+                w[name] = w[name] - lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) * m[name] / (np.sqrt(v[name]) + epsilon)
     return update
 
 

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+# Adam as Keras (every backend), TensorFlow and MXNet (Gluon) implement it, by design and with no option to
+# change it: epsilon added to the uncorrected sqrt(v) (Kingma and Ba's "efficient version"), not to
+# the bias-corrected sqrt(v_hat) of the spec, PyTorch and Optax. The check compares these runners
+# with that algorithm, and records how far it is from the spec's.
+ADAM_EPSILON_UNCORRECTED = {"keras", "tensorflow", "gluon"}
+
 
 def canonical_from_torch(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """PyTorch's names and layouts back to the canonical ones: the inverse of the runners'
@@ -74,7 +80,90 @@ def jax(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict
     return losses, canonical_from_flax({path: np.asarray(v[...]) for path, v in nnx.to_flat_state(nnx.state(net, nnx.Param))})
 
 
+def canonical_from_keras(net) -> dict[str, np.ndarray]:
+    """Keras's weights back to the canonical names, by layer name: the CNN's and the dense layers'
+    layouts are the canonical ones; the GRU's is the inverse of the runners' keras_gru (gates
+    concatenated in Keras's order z, r, h, the input and recurrent biases stacked in one (2, 3 * hidden))."""
+    weights = {}
+    for layer in net.layers:
+        values = [np.asarray(w) for w in layer.get_weights()]
+        if layer.name == "gru":
+            kernel, recurrent_kernel, bias = values
+            for kind, w in (("input_kernel", kernel), ("recurrent_kernel", recurrent_kernel), ("input_bias", bias[0]), ("recurrent_bias", bias[1])):
+                weights.update({f"gru.{kind}.{gate}": part for gate, part in zip("zrn", np.split(w, 3, axis=-1))})
+        elif layer.name == "embedding":
+            weights["embedding.table"] = values[0]
+        elif values:
+            weights[f"{layer.name}.kernel"], weights[f"{layer.name}.bias"] = values
+    return weights
+
+
+def tensorflow(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Keras's Dropout reads its rate when the tf.function traces: with the rates at 0 before the
+    runner's train_step first traces, its own compiled step runs without dropout."""
+    import keras
+    import tensorflow as tf
+    net, train_step = namespace["net"], namespace["train_step"]
+    if train_step.experimental_get_tracing_count():
+        raise RuntimeError("train_step was traced before the check: its dropout cannot be switched off any more")
+    for layer in net.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    namespace["reset"](0)
+    batch = tf.constant(idx)  # the timed loop's type: one row of the device-resident batches
+    losses = [float(train_step(batch)) for _ in range(steps)]
+    return losses, canonical_from_keras(net)
+
+
+def gluon(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Dropout off: the runner's nn.Dropout blocks are swapped for rate-0 ones while its train_step runs
+    (recording in inference mode instead would also switch oneDNN's max-pool to its inference kernel,
+    whose backward gives wrong gradients in mxnet 1.9.1). Gluon's layouts are PyTorch's, and its
+    structural names (save_parameters') are too but for rnn.GRU's."""
+    import tempfile
+    from mxnet import nd
+    from mxnet.gluon import nn
+    net = namespace["net"]
+    dropouts = {name: block for name, block in vars(net).items() if isinstance(block, nn.Dropout)}  # the GRU has none
+    for name in dropouts:
+        setattr(net, name, nn.Dropout(0.0))
+    try:
+        namespace["reset"](0)
+        batch = nd.array(idx, namespace["ctx"], dtype="int64")  # the timed loop's type: a row of the device-resident batches
+        losses = [float(namespace["train_step"](batch).asscalar()) for _ in range(steps)]
+    finally:
+        for name, block in dropouts.items():
+            setattr(net, name, block)
+    with tempfile.TemporaryDirectory() as folder:
+        net.save_parameters(f"{folder}/trained.params")
+        state = {name: w.asnumpy() for name, w in nd.load(f"{folder}/trained.params").items()}
+    torch_names = {f"gru._unfused.0.{g}2h_{t}": f"gru.{t}_{g}h_l0" for g in "ih" for t in ("weight", "bias")}
+    return losses, canonical_from_torch({torch_names.get(name, name): w for name, w in state.items()})
+
+
+def keras(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Keras 3 on any backend: the runner's train_step runs Keras's own compiled step
+    (model.train_function); its Dropout layers read their rate when that step first traces (JAX,
+    TensorFlow) or runs (PyTorch), so rates at 0 before the first step switch dropout off. The step
+    returns Keras's running mean of the loss: restarted before each step, it is that step's loss."""
+    import keras
+    model = namespace["model"]
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    namespace["reset"](0)
+    batch = keras.ops.convert_to_tensor(idx)  # the timed loop's type: one row of the device-resident batches
+    losses = []
+    for _ in range(steps):
+        namespace["restart_loss_mean"]()
+        losses.append(float(namespace["train_step"](batch)))
+    return losses, canonical_from_keras(namespace["trained_model"]())
+
+
 TRAINING = {
     "pytorch": pytorch,
+    "keras": keras,
+    "gluon": gluon,
+    "tensorflow": tensorflow,
     "jax": jax,
 }
