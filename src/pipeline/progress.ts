@@ -15,12 +15,13 @@ export function formatSeconds(seconds: number): string {
   return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
 }
 
-/** Fraction of a cell's work done, from the repeat / epoch / step counters of its last event. */
+/** Fraction of a cell's work done, from the repeat / epoch / step counters of its last event. A
+ * training runner reports once per epoch, after it (spec rule 9): an event without a step closes its epoch. */
 export function fractionDone(event: ProgressEvent): number | null {
-  if (!event.steps || event.step === undefined) return null;
+  const withinEpoch = event.step === undefined ? (event.epoch === undefined ? null : 1) : event.steps ? event.step / event.steps : null;
+  if (withinEpoch === null) return null;
   const repeats = event.repeats ?? 1;
   const epochs = event.epochs ?? 1;
-  const withinEpoch = event.step / event.steps;
   const withinRepeat = ((event.epoch ?? 1) - 1 + withinEpoch) / epochs;
   return ((event.repeat ?? 1) - 1 + withinRepeat) / repeats;
 }
