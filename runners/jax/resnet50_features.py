@@ -138,8 +138,10 @@ for repeat in rosetta.repeats(cell):
 
 from jax._src.lib import cuda_versions  # the CUDA plugin's, None without it: JAX has no public API for these
 versions = cuda_versions if cuda else None
+precision = jax.config.jax_default_matmul_precision  # read back after the run: unset (None) is TF32 on CUDA
 environment = rosetta.environment(
-    cell, jax.__version__, gpu_name=jax.devices()[0].device_kind, tf32="tf32" in fast_path,
+    cell, jax.__version__, gpu_name=jax.devices()[0].device_kind,
+    tf32=cuda and precision in (None, "default", "tensorfloat32"),
     cuda=versions and "%d.%d" % divmod(versions.cuda_runtime_get_version() // 10, 100),
     cudnn=versions and versions.cudnn_get_version())
 rosetta.report(

@@ -1,8 +1,9 @@
 """The JAX runners (runners/jax/), in the JAX environment: they keep the house layout, every repeat
 of a run starts again from the canonical weights (JAX's state is explicit, so a runner could carry
 it over; a smoke run has one repeat, so the build's tests cannot see it) with the spec's parameter
-count, and a runner exits with code 3 when jax cannot be imported. The Rosetta check of every
-network and a smoke run of every runner are the build's tests (tests/pipeline/runners.test.ts)."""
+count, the CNN's repeats draw different dropout masks, and a runner exits with code 3 when jax
+cannot be imported. The Rosetta check of every network and a smoke run of every runner are the
+build's tests (tests/pipeline/runners.test.ts)."""
 
 from __future__ import annotations
 
@@ -33,5 +34,13 @@ def test_gru_runner_reports_one_result_and_every_repeat_starts_from_the_canonica
     assert 0 <= result["accuracy"] <= 1 and result["accuracies"][0] == result["accuracies"][1]
 
 
+@needs_jax
+def test_cnn_repeats_draw_their_dropout_masks_from_seed_plus_repeat(tmp_path):
+    result = checks.run_runner(JAX / "cnn_cifar10.py", FRAMEWORK, "cnn-cifar10", tmp_path, repeats=2)
+    first, second = result["loss_per_epoch"]
+    assert first != second  # the same canonical start and data order: only the dropout masks differ (spec rule 5)
+
+
 def test_runner_exits_with_code_3_when_jax_cannot_be_imported(tmp_path):
     checks.check_exit_code_3_without_the_framework(JAX / "cnn_cifar10.py", FRAMEWORK, "jax", tmp_path)
+
