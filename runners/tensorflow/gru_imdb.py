@@ -2,8 +2,8 @@
 # with Adam from the canonical initial weights and measures the training time of all epochs (the
 # clock stops after the device has finished), then the test accuracy (untimed). Spec: shared/benchmarks.md.
 # A custom training loop: Keras layers as building blocks, a tf.function step with tf.GradientTape
-# (no fit). fp32: graph mode, TF32 off, the cuDNN GRU on CUDA. fast: XLA (jit_compile=True), which
-# cannot compile the cuDNN kernel (+ mixed_bfloat16 and TF32 on CUDA).
+# (no fit). fp32: graph mode, TF32 off, the cuDNN GRU on CUDA. fast on CUDA: XLA (jit_compile=True),
+# which cannot compile the cuDNN kernel, mixed_bfloat16 and TF32; fast on the CPU: the same as fp32.
 
 import numpy as np
 
@@ -26,19 +26,18 @@ cuda = cell.device == "cuda"
 if cuda != bool(tf.config.list_physical_devices("GPU")):
     raise RuntimeError(f"the cell asks for {cell.device} but TensorFlow {'sees no' if cuda else 'would run on a'} GPU")
 sync = tf.test.experimental.sync_devices
-fast_path = ["XLA"] + (["mixed_bfloat16", "tf32"] if cuda else [])
-fast_path = fast_path if cell.fast else []
+fast_path = ["XLA", "mixed_bfloat16", "tf32"] if cell.fast and cuda else []  # fp32: graph mode, TF32 off
 tf.config.experimental.enable_tensor_float_32_execution("tf32" in fast_path)
 keras.mixed_precision.set_global_policy("mixed_bfloat16" if "mixed_bfloat16" in fast_path else "float32")
-keras.utils.set_random_seed(cell.seed)  # the seeds Keras draws for its layers
 
 #############################################
 #                    Data                   #
 #############################################
 
 data = rosetta.load_imdb(cell)  # int32 token ids (n, seq_len), padded at the front; int64 labels
-x_train, y_train = tf.constant(data.x_train), tf.constant(data.y_train)
-x_test, y_test = tf.constant(data.x_test), tf.constant(data.y_test)
+with tf.device("/GPU:0" if cuda else "/CPU:0"):  # on the device before any clock (spec rule 8)
+    x_train, y_train = tf.constant(data.x_train), tf.constant(data.y_train)
+    x_test, y_test = tf.constant(data.x_test), tf.constant(data.y_test)
 steps = len(x_train) // hp.batch_size
 
 #############################################
@@ -70,7 +69,7 @@ net.get_layer("dense").set_weights([canonical["dense.kernel"], canonical["dense.
 param_count = net.count_params()
 
 #############################################
-#          Training and evaluation          #
+#               Training step               #
 #############################################
 
 optimizer = keras.optimizers.Adam(hp.lr, beta_1=hp.beta1, beta_2=hp.beta2, epsilon=hp.epsilon)
@@ -80,8 +79,8 @@ initial_state = [v.numpy() for v in state]
 cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def reset():
-    """Canonical weights, fresh optimizer state: every repeat starts alike."""
+def reset(repeat):
+    """Canonical weights and fresh optimizer state (the GRU has no dropout: repeats differ only in timing)."""
     for variable, value in zip(state, initial_state):
         variable.assign(value)
 
@@ -96,6 +95,9 @@ def train_step(idx):
     optimizer.apply_gradients(zip(gradients, net.trainable_variables))
     return loss
 
+#############################################
+#          Training and evaluation          #
+#############################################
 
 @tf.function(jit_compile="XLA" in fast_path)
 def correct(x, y):
@@ -107,27 +109,23 @@ def evaluate(batch_size=500):
     return int(hits) / len(x_test)
 
 
-batches = [tf.constant(rosetta.epoch_batches(len(x_train), hp.batch_size, cell.seed, e)) for e in range(hp.epochs)]
-with rosetta.timed(sync) as warmup:  # tracing and XLA compilation happen here, untimed
-    reset()
-    for step, idx in enumerate(batches[0][:rosetta.WARMUP_STEPS], start=1):
+with tf.device(x_train.device):  # one device tensor per step, split before the clock: no eager op in the timed loop
+    batches = [tf.unstack(rosetta.epoch_batches(len(x_train), hp.batch_size, cell.seed, e)) for e in range(hp.epochs)]
+with rosetta.timed(sync) as warmup:  # tracing (and XLA compilation) happen here, untimed
+    reset(0)
+    for idx in batches[0][:rosetta.WARMUP_STEPS]:
         train_step(idx)
-        rosetta.progress("warmup", step=step, steps=rosetta.WARMUP_STEPS, every=1)
 
 epoch_seconds, loss_per_epoch, accuracies = [], [], []
 for repeat in rosetta.repeats(cell):
+    reset(repeat)
     seconds, losses = [], []
-    reset()
     for epoch in range(hp.epochs):
-        progress = dict(repeat=repeat, repeats=hp.repeats, epoch=epoch + 1, epochs=hp.epochs, steps=steps)
-        total_loss = tf.zeros(())
-        with rosetta.timed(sync) as timer:
-            for step, idx in enumerate(batches[epoch], start=1):
-                total_loss += train_step(idx)
-                rosetta.progress("train", step=step, **progress)
+        with rosetta.timed(sync) as timer:  # no progress events in here (spec rule 9)
+            step_losses = [train_step(idx) for idx in batches[epoch]]
         seconds.append(timer.seconds)
-        losses.append(float(total_loss) / steps)
-        rosetta.progress("train", loss=losses[-1], **progress)
+        losses.append(float(tf.reduce_mean(tf.stack(step_losses))))
+        rosetta.progress("train", repeat=repeat, repeats=hp.repeats, epoch=epoch + 1, epochs=hp.epochs, loss=losses[-1])
     epoch_seconds.append(seconds)
     loss_per_epoch.append(losses)
     accuracies.append(evaluate())
@@ -138,26 +136,25 @@ for repeat in rosetta.repeats(cell):
 #############################################
 
 def fused_rnn():
-    """Verified, not assumed: Keras's GRU with use_cudnn=True raises where cuDNN cannot run it."""
-    if not cuda or "XLA" in fast_path:
-        return False
-    try:
-        layers.GRU(hp.hidden, use_cudnn=True)(np.zeros((1, 2, hp.embed_dim), np.float32))
-        return True
-    except ValueError:
-        return False
+    """Verified, not assumed: the step that trained holds the cuDNN kernel (Keras's GRU layer takes
+    its cuDNN path where a GPU and its arguments allow it, never under XLA, and falls back silently)."""
+    graph = train_step.get_concrete_function(batches[0][0]).graph.as_graph_def()  # the traced step, not a retrace
+    nodes = [*graph.node, *(node for function in graph.library.function for node in function.node_def)]
+    return any(node.op.startswith("CudnnRNN") for node in nodes)
 
 
 build = tf.sysconfig.get_build_info()
-notes = [] if cuda or not cell.fast else ["fast mode on the CPU: no mixed_bfloat16 (slower than fp32 on CPUs without bf16 units)"]
+notes = [] if cuda or not cell.fast else ["fast mode on the CPU: the same as fp32 (no XLA: slower than TensorFlow's own CPU "
+                                          "kernels for this GRU; no mixed_bfloat16, as in the other runners)"]
 notes += ["Keras's Adam adds epsilon to sqrt(v) before the bias correction (PyTorch and Optax after it): the same 1e-8 weighs "
-          "more in the first steps and where sqrt(v) is tiny"]
+          "more in the first steps and where sqrt(v) is tiny (its size: the Rosetta check's training step)"]
 rosetta.report(
     cell,
     seconds=[sum(s) for s in epoch_seconds], items=steps * hp.batch_size * hp.epochs, warmup_s=warmup.seconds,
     epoch_seconds=epoch_seconds, loss_per_epoch=loss_per_epoch, accuracies=accuracies,
-    param_count=param_count, fast_path=fast_path, fused_rnn=fused_rnn(), data=data.identity("device" if cuda else "host"),
+    param_count=param_count, fast_path=fast_path, fused_rnn=fused_rnn(),
+    data=data.identity("device" if "GPU" in x_train.device else "host"),
     environment=rosetta.environment(cell, tf.__version__, cuda=build.get("cuda_version"), cudnn=build.get("cudnn_version"),
-                                    tf32="tf32" in fast_path),
+                                    tf32=cuda and tf.config.experimental.tensor_float_32_execution_enabled()),  # read back
     notes=notes,
 )

@@ -2,7 +2,8 @@
 # inference mode, canonical weights and running statistics) of batches of random images and measures,
 # per batch, the copy to the device, the forward pass and the copy of the features back to the host.
 # Spec: shared/benchmarks.md. Keras layers as building blocks, the forward pass a tf.function.
-# fp32: graph mode, TF32 off. fast: XLA (jit_compile=True) (+ mixed_bfloat16 and TF32 on CUDA).
+# fp32: graph mode, TF32 off. fast on CUDA: XLA (jit_compile=True), mixed_bfloat16 and TF32; fast on
+# the CPU: the same as fp32 (XLA's CPU convolutions are no faster than oneDNN's, often slower).
 
 import numpy as np
 
@@ -25,8 +26,7 @@ cuda = cell.device == "cuda"
 if cuda != bool(tf.config.list_physical_devices("GPU")):
     raise RuntimeError(f"the cell asks for {cell.device} but TensorFlow {'sees no' if cuda else 'would run on a'} GPU")
 sync = tf.test.experimental.sync_devices
-fast_path = ["XLA"] + (["mixed_bfloat16", "tf32"] if cuda else [])
-fast_path = fast_path if cell.fast else []
+fast_path = ["XLA", "mixed_bfloat16", "tf32"] if cell.fast and cuda else []  # fp32: graph mode, TF32 off
 tf.config.experimental.enable_tensor_float_32_execution("tf32" in fast_path)
 keras.mixed_precision.set_global_policy("mixed_bfloat16" if "mixed_bfloat16" in fast_path else "float32")
 
@@ -113,6 +113,7 @@ rosetta.report(
     checksum=float(np.sum(features[0], dtype=np.float64)),
     param_count=param_count, fast_path=fast_path, data=images.identity("host"),
     environment=rosetta.environment(cell, tf.__version__, cuda=build.get("cuda_version"), cudnn=build.get("cudnn_version"),
-                                    tf32="tf32" in fast_path),
-    notes=[] if cuda or not cell.fast else ["fast mode on the CPU: no mixed_bfloat16 (slower than fp32 on CPUs without bf16 units)"],
+                                    tf32=cuda and tf.config.experimental.tensor_float_32_execution_enabled()),  # read back
+    notes=[] if cuda or not cell.fast else ["fast mode on the CPU: the same as fp32 (no XLA: its CPU convolutions are no faster "
+                                            "than oneDNN's at 224x224 and 6x slower at 64x64; no mixed_bfloat16, as in the other runners)"],
 )
