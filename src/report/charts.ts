@@ -9,7 +9,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { excludedRows, groups, peakFractions, relativeSpeeds } from './findings.ts';
 import type { Group, Measured } from './findings.ts';
-import { formatAccuracy, formatChecksum, formatNumber, formatPercent, formatTime, formatWithUnit } from './format.ts';
+import { formatChecksum, formatNumber, formatPercent, formatTime, formatWithUnit } from './format.ts';
 import { cellHistory, chartedLines, HISTORY_CHART_MIN_POINTS, historyValue } from './history.ts';
 import type { HistoryLine } from './history.ts';
 import { machineKey, machineLabel, machineLabels } from './machines.ts';
@@ -17,6 +17,7 @@ import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
 import { throughputPoints } from './overview.ts';
+import { formatMeanAccuracy, seedSpread } from './parity.ts';
 import { cellFlags, flagWords } from './quality.ts';
 import { medianOrNull } from '../pipeline/stats.ts';
 import { checksumDeviation } from './ratios.ts';
@@ -221,30 +222,30 @@ export function parityChart(report: Report, benchmark: string): Chart {
   }
   // Accuracies on the stand-in data say so in the title, on the axis and in the words.
   const standIn = all.some(({ rows }) => rows.some((row) => row.result.accuracy !== null && row.result.data.synthetic));
-  const title = `Test accuracy by framework${standIn ? ', on stand-in data' : ''} (parity: the same network should learn the same)`;
+  const title = `Test accuracy by framework${standIn ? ', on stand-in data' : ''}: mean over the seeds, lines show min–max (parity: the same network should learn the same)`;
   const parityFlag = (row: Measured) => (cellFlags(report, row).some((flag) => flag.kind === 'parity') ? 'fails parity' : '');
+  /** The rows with accuracies, each with its spread across seeds. */
+  const measured = (rows: Measured[]) =>
+    rows.flatMap((row) => {
+      const spread = seedSpread(row);
+      return spread === null ? [] : [{ row, spread }];
+    });
   const points = all.flatMap(({ rows }) =>
-    rows.flatMap((row) => (row.result.accuracy === null ? [] : [{ ...pointOf(report, row), flag: parityFlag(row), accuracy: row.result.accuracy }])),
+    measured(rows).map(({ row, spread }) => ({ ...pointOf(report, row), flag: parityFlag(row), accuracy: spread.mean, min: spread.min, max: spread.max, seeds: spread.seeds })),
   );
-  const description = `Dots at each framework's test accuracy after training${standIn ? ' (on stand-in data where marked: the synthetic stand-in, not the real dataset)' : ''}, one panel per target and profile, coloured by mode; a faded dot fails training parity. ${summary(
+  const description = `Dots at each framework's mean test accuracy over its repeats, each trained with its own dropout seed, and a line from its lowest to its highest seed${standIn ? ' (on stand-in data where marked: the synthetic stand-in, not the real dataset)' : ''}, one panel per target and profile, coloured by mode; a faded dot fails training parity; ± is the standard deviation across seeds. ${summary(
     report,
     all.map(({ group, rows }) => ({
       group,
-      items: rows
-        .filter((row) => row.result.accuracy !== null)
-        .map((row) => [frameworkName(report, row.framework), noted(formatAccuracy(row.result.accuracy!, row.result.data.synthetic), parityFlag(row))]),
+      items: measured(rows).map(({ row, spread }) => [frameworkName(report, row.framework), noted(formatMeanAccuracy(spread, row.result.data.synthetic), parityFlag(row))]),
     })),
   )}`;
   if (points.length === 0) return { id: 'parity', title, description, spec: null, empty: 'No accuracies to compare yet.' };
+  const x = { type: 'quantitative', title: standIn ? 'test accuracy (stand-in data)' : 'test accuracy', scale: { zero: false, padding: 12 }, axis: { format: '.1%', tickCount: 4 } };
   const layer = [
-    {
-      mark: { type: 'point', filled: true, size: 60 },
-      encoding: {
-        x: { field: 'accuracy', type: 'quantitative', title: standIn ? 'test accuracy (stand-in data)' : 'test accuracy', scale: { zero: false, padding: 12 }, axis: { format: '.1%', tickCount: 4 } },
-        opacity: NOISY_OPACITY,
-      },
-    },
-    flagText('accuracy'),
+    { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { ...x, field: 'min' }, x2: { field: 'max' }, opacity: NOISY_OPACITY } },
+    { mark: { type: 'point', filled: true, size: 60 }, encoding: { x: { ...x, field: 'accuracy' }, opacity: NOISY_OPACITY } },
+    flagText('max'),
   ];
   return { id: 'parity', title, description, spec: facetedChart(report, benchmark, points, layer, description), empty: null };
 }

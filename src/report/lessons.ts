@@ -11,6 +11,7 @@ import { sameMachine } from './machines.ts';
 import { benchmarkOf, frameworkName, targetLabel } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
+import { MIN_SEEDS, trainingParity } from './parity.ts';
 
 export interface Lesson {
   topic: string;
@@ -114,7 +115,9 @@ function sameNetworkLesson(report: Report): Lesson | null {
       `${formatCount(summary.passed)} of ${formatCount(summary.current)} current Rosetta checks pass: those runners compute the reference network. ` +
       (failing.length
         ? `Yet ${formatCount(failing.length)} results fail training parity, so their speed is not compared: ${failing.join('; ')}. A fast mode that trains to a different accuracy is a different workload.`
-        : 'Every result that can be checked trains to the same accuracy as the others, within the band.'),
+        : trainingParity(report.datasets).some((check) => check.verdict === 'pass')
+          ? `Every result with enough seeds to be checked (at least ${MIN_SEEDS}) trains to the same accuracy as the others, within the band of their seed-to-seed spread.`
+          : `No result has enough seeds yet (at least ${MIN_SEEDS}) for its accuracy to be checked against the others'.`),
   };
 }
 

@@ -1,15 +1,16 @@
 // What limits a result, wherever its numbers appear (tables, charts, findings, notes): it fails
-// training parity (its accuracy lies farther than the band from the median of the frameworks
-// trained on the same target and mode: it did not learn what they learned, so its time is not the
-// same work; of two that disagree, both fail, as neither can be told right), it is noisy (the machine moved
-// under it, or its repeats spread), or it is stale (measured under inputs that changed since).
+// training parity (the mean of its accuracies over the dropout seeds lies farther than the band
+// from those of the frameworks trained on the same target and mode, parity.ts: it did not learn
+// what they learned, so its time is not the same work; of two that disagree, both fail, as neither
+// can be told right), it is noisy (the machine moved under it, or its repeats spread), or it is
+// stale (measured under inputs that changed since).
 // Findings leave parity failures out of every comparison and say so; noisy figures are quoted with
 // "noisy"; stale ones are never counted.
-import { formatAccuracy, formatNumber, formatPercent } from './format.ts';
+import { formatPercent } from './format.ts';
 import { datasetOf } from './model.ts';
 import type { Report } from './model.ts';
 import { isNoisy } from './noise.ts';
-import { medianAccuracy, trainingParity } from './parity.ts';
+import { formatMeanAccuracy, formatPoints, PARITY_SIGMAS, trainingParity } from './parity.ts';
 import { shownStatus } from './stale.ts';
 import type { DatasetRow } from '../pipeline/schemas.ts';
 
@@ -25,21 +26,20 @@ export interface Flag {
 
 export const FLAG_LABELS: Record<FlagKind, string> = { parity: 'fails parity', noisy: 'noisy', stale: 'stale' };
 
-/** An accuracy difference in percentage points: 0.253 -> "25.3 points". */
-const points = (difference: number) => `${formatNumber(Math.abs(difference) * 100)} points`;
-
 /** Why a cell fails training parity, or null when it does not (or nothing to compare it with). */
 export function parityFailure(report: Report, row: Pick<DatasetRow, 'benchmark' | 'framework' | 'target' | 'mode' | 'profile' | 'status' | 'result'>): string | null {
   const dataset = datasetOf(report, row.benchmark);
   if (!dataset || row.profile === 'smoke') return null;
   const check = trainingParity([dataset]).find((c) => c.target === row.target && c.mode === row.mode);
   if (!check || !check.outliers.includes(row.framework)) return null;
-  const accuracy = medianAccuracy(row as DatasetRow)!;
+  const own = check.accuracies.find((a) => a.framework === row.framework)!;
+  const others = check.accuracies.filter((a) => a !== own && a.verdict !== 'too-few-seeds');
   const synthetic = row.result?.data.synthetic ?? false;
   return (
-    `fails training parity: its test accuracy ${formatAccuracy(accuracy, synthetic)} is ${points(accuracy - check.median)} ` +
-    `from the median ${formatPercent(check.median)} of the ${check.accuracies.length} frameworks trained on the same target and mode ` +
-    `(allowed: ${points(check.band)}), so it did not learn what they learned and its time is not compared with theirs`
+    `fails training parity: its test accuracy, ${formatMeanAccuracy(own, synthetic)}, is ${formatPoints(own.difference!)} from the median ` +
+    `${formatPercent(own.mean - own.difference!)} of the means of the ${others.length} other frameworks trained on the same target and mode ` +
+    `(allowed: ${formatPoints(check.band!)}, ${PARITY_SIGMAS} standard errors of their seed-to-seed spread), so it did not learn what they ` +
+    `learned and its time is not compared with theirs`
   );
 }
 
