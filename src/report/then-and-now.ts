@@ -7,7 +7,7 @@ import { formatSpeedRatio } from './format.ts';
 import { frameworkName } from './model.ts';
 import type { Report } from './model.ts';
 import { FLAG_LABELS, cellFlags } from './quality.ts';
-import { REFERENCE_2017 } from './reference.ts';
+import { REFERENCE_2017, studyFramework, todayOf } from './reference.ts';
 import type { Reference2017 } from './reference.ts';
 
 export interface Today {
@@ -49,7 +49,7 @@ export function thenAndNow(report: Report, benchmark: string, reference: Referen
   if (!published) return null;
   const targets = report.targets.filter((target) => target.profile === reference.profile).map((target) => ({ id: target.id, label: target.label }));
   const measured = measuredRows(report, benchmark);
-  const todayOf = (framework: string, target: { id: string; label: string }, p100: number | null): Today => {
+  const measuredToday = (framework: string, target: { id: string; label: string }, p100: number | null): Today => {
     const base = { target: target.id, targetLabel: target.label, seconds: null, speedup: null, compared: false };
     const fp32 = measured.find((row) => row.framework === framework && row.target === target.id && row.mode === 'fp32' && row.profile === reference.profile);
     if (!fp32) {
@@ -64,14 +64,15 @@ export function thenAndNow(report: Report, benchmark: string, reference: Referen
     return { ...base, seconds: fp32.result.metric.median, speedup, compared: true, text: `${formatSpeedRatio(speedup)} than the P100${noisy ? ' (noisy)' : ''}` };
   };
   const rows = published.rows.map((row) => {
-    const known = row.today !== null && report.frameworks.some((framework) => framework.id === row.today);
+    const id = todayOf(studyFramework(reference, row.framework));
+    const known = id !== null && report.frameworks.some((framework) => framework.id === id);
     return {
       name: row.framework,
       k80: row.k80,
       p100: row.p100,
-      framework: known ? row.today : null,
-      frameworkName: known ? frameworkName(report, row.today!) : null,
-      today: known ? targets.map((target) => todayOf(row.today!, target, row.p100)) : [],
+      framework: known ? id : null,
+      frameworkName: known ? frameworkName(report, id) : null,
+      today: known ? targets.map((target) => measuredToday(id, target, row.p100)) : [],
     };
   });
   return { benchmark, metric: published.metric, unit: published.unit, targets, rows, compared: rows.flatMap((row) => row.today).filter((today) => today.compared).length };

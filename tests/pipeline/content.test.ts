@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
+import { REFERENCE_2017, todayOf } from '../../src/report/reference.ts';
 import { copyProject } from './project.ts';
 import type { Project } from './project.ts';
 
@@ -23,6 +24,12 @@ describe('content validation', () => {
     const content = await loadContent(project.root);
     expect(content.benchmarks.map((b) => b.id)).toEqual(['cnn-cifar10', 'resnet50-features', 'gru-imdb']);
     expect(content.targets.map((t) => t.id)).toEqual(['cpu', 'h100', 'h200']);
+  });
+
+  test("every framework of today that a framework of the 2017 study maps to is declared in content/frameworks", async () => {
+    const declared = (await loadContent(project.root)).frameworks.map((f) => f.id);
+    const mapped = REFERENCE_2017.frameworks.rows.map(todayOf).filter((id): id is string => id !== null);
+    expect(mapped.filter((id) => !declared.includes(id))).toEqual([]);
   });
 
   test('a bad value names the file and the field', async () => {

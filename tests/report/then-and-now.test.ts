@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../../src/report/model.ts';
-import { REFERENCE_2017 } from '../../src/report/reference.ts';
+import { REFERENCE_2017, studyFramework, todayOf } from '../../src/report/reference.ts';
 import { thenAndNow } from '../../src/report/then-and-now.ts';
 import { fixtureReport } from './fixture-report.ts';
 
@@ -13,7 +13,8 @@ describe('2017 against today', () => {
   test('the reference dataset holds the three benchmarks of the study with its source', () => {
     expect(Object.keys(REFERENCE_2017.benchmarks).sort()).toEqual(['cnn-cifar10', 'gru-imdb', 'resnet50-features']);
     expect(REFERENCE_2017.source.url).toMatch(/^https:\/\/github\.com\/ilkarman\/DeepLearningFrameworks\/blob\/671e2a0\//);
-    expect(REFERENCE_2017.benchmarks['cnn-cifar10'].rows.find((row) => row.framework === 'PyTorch')).toMatchObject({ k80: 169, p100: 51, today: 'pytorch' });
+    expect(REFERENCE_2017.benchmarks['cnn-cifar10'].rows.find((row) => row.framework === 'PyTorch')).toMatchObject({ k80: 169, p100: 51 });
+    expect(todayOf(studyFramework(REFERENCE_2017, 'PyTorch'))).toBe('pytorch');
     expect(REFERENCE_2017.benchmarks['resnet50-features'].rows.find((row) => row.framework === 'MXNet (Gluon)')).toMatchObject({ k80: null, p100: 1.7 });
   });
 
