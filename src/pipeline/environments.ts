@@ -4,7 +4,7 @@
 // keyed by that name stays valid exactly as long as the requirements do. pip's downloads are kept
 // in the same folder (pip-cache/), so a cached folder also spares the downloads of a new one.
 import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { sha256 } from './key.ts';
 import type { Framework } from './schemas.ts';
@@ -12,6 +12,7 @@ import type { Framework } from './schemas.ts';
 /** Installed beside every framework's own requirements (the runners' tests need pytest). */
 export const TEST_REQUIREMENTS = 'runners/requirements-test.txt';
 const COMPLETE = '.complete';
+const BUILD_CONSTRAINTS = 'build-constraints.txt';
 
 export interface Environment {
   python: string;
@@ -56,9 +57,19 @@ export function versionMismatches(pins: Record<string, string>, installed: Recor
   });
 }
 
+/** The constraints of the builds pip runs for source distributions (their isolated build
+ * environments): build-constraints.txt beside the requirements, when there is one, e.g. an old
+ * setup.py that needs a setuptools older than the newest. Undefined when there is none. */
+async function buildConstraints(root: string, requirements: string): Promise<string | undefined> {
+  const path = join(dirname(requirements), BUILD_CONSTRAINTS);
+  return (await exists(join(root, path))) ? path : undefined;
+}
+
 export async function environmentDir(root: string, framework: Framework): Promise<string> {
   const lines = [...new Set([...(await requirementLines(root, framework.environment.requirements)), ...(await requirementLines(root, TEST_REQUIREMENTS))])].sort();
-  return join(environmentsRoot(root), `env-${sha256(lines.join('\n')).slice(0, 16)}`);
+  const constraints = await buildConstraints(root, framework.environment.requirements);
+  const built = constraints ? (await requirementLines(root, constraints)).map((line) => `build: ${line}`) : [];
+  return join(environmentsRoot(root), `env-${sha256([...lines, ...built].join('\n')).slice(0, 16)}`);
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -87,9 +98,10 @@ async function createEnvironment(root: string, framework: Framework, dir: string
   const python = join(building, 'bin', 'python');
   try {
     await execa(systemPython(), ['-m', 'venv', building]);
+    const constraints = await buildConstraints(root, framework.environment.requirements); // pip passes PIP_CONSTRAINT on to its build environments
     await execa(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
       '-r', join(root, framework.environment.requirements), '-r', join(root, TEST_REQUIREMENTS)],
-    { all: true, env: { PIP_CACHE_DIR: join(environmentsRoot(root), 'pip-cache') } });
+    { all: true, env: { PIP_CACHE_DIR: join(environmentsRoot(root), 'pip-cache'), ...(constraints && { PIP_CONSTRAINT: join(root, constraints) }) } });
     await writeFile(join(building, 'requirements.txt'), `${(await requirementLines(root, framework.environment.requirements)).join('\n')}\n`);
     await writeFile(join(building, COMPLETE), `${new Date().toISOString()}\n`);
   } catch (error) {

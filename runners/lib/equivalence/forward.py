@@ -51,5 +51,23 @@ def gluon(namespace: dict, x: np.ndarray) -> np.ndarray:
     return namespace["net"](inputs).asnumpy()  # outside autograd.record: dropout off, BatchNorm on its running statistics
 
 
-FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime,
-           "mlx": mlx, "gluon": gluon}
+def mxnet(namespace: dict, x: np.ndarray) -> np.ndarray:
+    import mxnet as mx
+    from mxnet import nd
+    inputs = nd.array(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)  # NHWC -> NCHW
+    executor = namespace["net"].bind(mx.cpu(), args={"data": inputs, **namespace["arg_params"]}, aux_states=namespace.get("aux_params", {}), grad_req="null")
+    return executor.forward(is_train=False)[0].asnumpy()  # the logits symbol; dropout off, BatchNorm on its running statistics
+
+
+def chainer(namespace: dict, x: np.ndarray) -> np.ndarray:
+    import chainer as chainer_
+    for name, parameter in namespace["net"].namedparams():
+        if name in namespace.get("canonical", {}):  # the training runners load it in reset()
+            parameter.array[...] = namespace["canonical"][name]
+    inputs = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x.astype(np.int32)  # NHWC -> NCHW; EmbedID takes int32
+    with chainer_.using_config("train", False), chainer_.no_backprop_mode():  # dropout off, BatchNorm on its running statistics
+        return chainer_.backends.cuda.to_cpu(namespace["net"](namespace["device"].send(inputs)).array)
+
+
+FORWARD = {"pytorch": pytorch, "chainer": chainer, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime,
+           "mlx": mlx, "gluon": gluon, "mxnet": mxnet}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-# Adam as Keras (every backend), TensorFlow and MXNet (Gluon) implement it, by design and with no option to
+# Adam as Keras (every backend), TensorFlow, MXNet (Gluon) and Chainer implement it, by design and with no option to
 # change it: epsilon added to the uncorrected sqrt(v) (Kingma and Ba's "efficient version"), not to
 # the bias-corrected sqrt(v_hat) of the spec, PyTorch and Optax. The check compares these runners
 # with that algorithm, and records how far it is from the spec's.
-ADAM_EPSILON_UNCORRECTED = {"keras", "tensorflow", "gluon"}
+ADAM_EPSILON_UNCORRECTED = {"keras", "tensorflow", "gluon", "mxnet", "chainer"}
 
 
 def canonical_from_torch(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -160,8 +160,71 @@ def keras(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], di
     return losses, canonical_from_keras(namespace["trained_model"]())
 
 
+def canonical_from_chainer(net) -> dict[str, np.ndarray]:
+    """Chainer's layouts are PyTorch's; its names are paths ("/conv1/W"), and L.NStepGRU keeps six
+    matrices and six biases per layer (w0..w2 the input kernels of r, z, n, w3..w5 the recurrent ones)."""
+    from chainer.backends.cuda import to_cpu
+    state = {name: to_cpu(p.array) for name, p in net.namedparams()}
+    torch_state = {}
+    for name, w in state.items():
+        layer, *_, kind = name.strip("/").split("/")
+        if layer != "gru":
+            torch_state[f"{layer}.{'weight' if kind == 'W' else 'bias'}"] = w
+    if "/gru/0/w0" in state:
+        gates = lambda kind, ids: np.concatenate([state[f"/gru/0/{kind}{i}"] for i in ids])
+        torch_state.update({"gru.weight_ih_l0": gates("w", "012"), "gru.weight_hh_l0": gates("w", "345"),
+                            "gru.bias_ih_l0": gates("b", "012"), "gru.bias_hh_l0": gates("b", "345")})
+    return canonical_from_torch(torch_state)
+
+
+def chainer(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Dropout off with chainer.config.train = False: F.dropout is then the identity, and the graph is
+    still recorded and differentiated as in training (the CNN has no BatchNorm)."""
+    import chainer as chainer_
+    namespace["reset"](0)
+    batch = namespace["device"].send(idx)  # the timed loop's type: a row of the device-resident batches
+    with chainer_.using_config("train", False):
+        losses = [float(namespace["train_step"](batch)) for _ in range(steps)]
+    return losses, canonical_from_chainer(namespace["net"])
+
+
+def mxnet(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Dropout off: the runner's symbol is bound once more with every Dropout's p at 0, and that Module
+    stands in for the runner's global `mod` while its reset and train_step run (forward(is_train=False)
+    would also switch oneDNN's max-pool to its inference kernel, whose backward gives wrong gradients
+    in mxnet 1.9.1). MXNet's layouts are PyTorch's; its names are conv1_weight, and mx.sym.RNN keeps
+    one packed vector (input kernels, recurrent kernels, input biases, recurrent biases; gates r, z, n)."""
+    import json
+    import mxnet as mx
+    from mxnet import nd
+    mod = namespace["mod"]
+    graph = json.loads(mod.symbol.tojson())
+    for node in graph["nodes"]:
+        if node["op"] == "Dropout":  # the GRU has none
+            node["attrs"]["p"] = "0"
+    check = mx.mod.Module(mx.sym.load_json(json.dumps(graph)), data_names=mod.data_names, label_names=mod.label_names, context=namespace["ctx"])
+    check.bind(data_shapes=mod.data_shapes, label_shapes=mod.label_shapes)
+    namespace["mod"] = check
+    try:
+        namespace["reset"](0)
+        batch = nd.array(idx, namespace["ctx"], dtype="int64")  # the timed loop's type: a row of the device-resident batches
+        losses = [float(namespace["train_step"](batch).asscalar()) for _ in range(steps)]
+    finally:
+        namespace["mod"] = mod
+    state = {name.replace("_", "."): w.asnumpy() for name, w in check.get_params()[0].items()}
+    if "gru.parameters" in state:
+        hidden, inputs = namespace["hp"].hidden, namespace["hp"].embed_dim
+        sizes = np.cumsum([3 * hidden * inputs, 3 * hidden * hidden, 3 * hidden])
+        w_ih, w_hh, b_ih, b_hh = np.split(state.pop("gru.parameters"), sizes)
+        state.update({"gru.weight_ih_l0": w_ih.reshape(3 * hidden, inputs), "gru.weight_hh_l0": w_hh.reshape(3 * hidden, hidden),
+                      "gru.bias_ih_l0": b_ih, "gru.bias_hh_l0": b_hh})
+    return losses, canonical_from_torch(state)
+
+
 TRAINING = {
     "pytorch": pytorch,
+    "mxnet": mxnet,
+    "chainer": chainer,
     "keras": keras,
     "gluon": gluon,
     "tensorflow": tensorflow,
