@@ -2,8 +2,11 @@
 # canonical initial weights and measures the training time of all epochs (the clock stops after the
 # device has finished), then the test accuracy (untimed). Spec: shared/benchmarks.md.
 # One file for three backends: KERAS_BACKEND (jax, torch or tensorflow) picks the one that runs.
-# fp32: model.fit with compile()'s defaults, TF32 off. fast: jit_compile=True (XLA on JAX and
-# TensorFlow, torch.compile on PyTorch) (+ mixed_bfloat16 and TF32 on CUDA).
+# The training set lives on the device as backend tensors; each step gathers its batch there and runs
+# Keras's own compiled training step (model.train_function, the one fit calls per batch).
+# fp32: compile()'s defaults (XLA on JAX, and on TensorFlow with a GPU; eager on PyTorch), TF32 off.
+# fast on CUDA: mixed_bfloat16, TF32 and, on PyTorch, jit_compile=True (torch.compile). fast on the
+# CPU: the same as fp32 (each of these is slower there: see the notes).
 
 import numpy as np
 
@@ -11,7 +14,7 @@ import rosetta
 
 try:
     import keras
-    from keras import layers
+    from keras import layers, ops
 except Exception as error:
     rosetta.unavailable(error)
 
@@ -23,8 +26,8 @@ cell = rosetta.read_cell()
 hp = cell.params  # train_images, test_images, epochs, batch_size, lr, momentum, repeats
 backend = keras.backend.backend()
 cuda = cell.device == "cuda"
-fast_path = ["jit_compile"] + (["mixed_bfloat16", "tf32"] if cuda else [])
-fast_path = fast_path if cell.fast else []
+# jit_compile=True adds nothing where XLA is the default (JAX; TensorFlow with a GPU)
+fast_path = (["jit_compile"] if backend == "torch" else []) + ["mixed_bfloat16", "tf32"] if cell.fast and cuda else []
 tf32 = "tf32" in fast_path
 if backend == "jax":
     import jax
@@ -44,13 +47,14 @@ else:
 if cuda != on_gpu:
     raise RuntimeError(f"the cell asks for {cell.device} but Keras's {backend} backend {'sees no' if cuda else 'would run on a'} GPU")
 keras.mixed_precision.set_global_policy("mixed_bfloat16" if "mixed_bfloat16" in fast_path else "float32")
-keras.utils.set_random_seed(cell.seed)  # the seeds of the dropout layers
 
 #############################################
 #                    Data                   #
 #############################################
 
-data = rosetta.load_cifar10(cell)  # float32 NHWC in [0, 1] (Keras's layout), int64 labels; on the host: fit copies each batch
+data = rosetta.load_cifar10(cell)  # float32 NHWC in [0, 1] (Keras's layout), int64 labels
+with keras.device("gpu:0" if cuda else "cpu:0"):  # backend tensors on the device before any clock (spec rule 8)
+    x_train, y_train = ops.convert_to_tensor(data.x_train), ops.convert_to_tensor(data.y_train)
 steps = len(data.x_train) // hp.batch_size
 
 #############################################
@@ -87,53 +91,82 @@ model.compile(optimizer=keras.optimizers.SGD(hp.lr, momentum=hp.momentum, nester
               jit_compile=True if "jit_compile" in fast_path else "auto")
 
 #############################################
-#          Training and evaluation          #
+#               Training step               #
 #############################################
 
 model.optimizer.build(model.trainable_variables)
-state = model.variables + model.optimizer.variables  # weights, dropout seeds, momentum
-initial_state = [v.numpy() for v in state]
+model.compute_loss(y=y_train[:1], y_pred=model(x_train[:1]))  # builds Keras's loss outside the compiled step, as fit does
+model.make_train_function()  # Keras's compiled step (forward, loss, backward, SGD, the loss's running mean)
+variables = [model.trainable_variables, model.non_trainable_variables, model.optimizer.variables, model.metrics_variables]
+initial = [[v.numpy() for v in group] for group in variables]  # canonical weights, zero momentum and loss mean
+dropouts = [layer for layer in model.layers if isinstance(layer, layers.Dropout)]
+carried = None  # JAX: Keras's step is a pure function of the model's values, carried from step to step (as in fit)
 
 
-def reset():
-    """Canonical weights, fresh optimizer state, same dropout masks: every repeat starts alike."""
-    for variable, value in zip(state, initial_state):
+def reset(repeat):
+    """Canonical weights, fresh optimizer state and loss mean; repeat r draws its dropout masks from seed + r."""
+    global carried
+    for variable, value in zip(sum(variables, []), sum(initial, [])):
         variable.assign(value)
-    keras.utils.set_random_seed(cell.seed)  # on PyTorch, Keras's dropout draws from torch's global generator
+    keras.utils.set_random_seed(cell.seed + repeat)  # PyTorch: Keras's dropout draws from torch's generator
+    for i, layer in enumerate(dropouts):  # JAX, TensorFlow: from a [seed, step] pair per layer, one seed each
+        layer.seed_generator.state.assign([len(dropouts) * (cell.seed + repeat) + i, 0])
+    carried = tuple([v.value for v in group] for group in variables) if backend == "jax" else None
 
 
-def epoch_data(epoch, steps=steps):
-    """The epoch's training data in rosetta's order (the same in every framework), the last
-    incomplete batch dropped: fit's own shuffle is off."""
-    order = rosetta.epoch_batches(len(data.x_train), hp.batch_size, cell.seed, epoch)[:steps].ravel()
-    return data.x_train[order], data.y_train[order]
+def train_step(idx):
+    """One step on the batch idx, gathered on the device; returns Keras's running mean of the loss (fit's)."""
+    global carried
+    batch = [(ops.take(x_train, idx, axis=0), ops.take(y_train, idx, axis=0))]
+    if backend == "jax":
+        logs, carried = model.train_function(carried, iter(batch))
+    else:
+        logs = model.train_function(batch)
+    return logs["loss"]
 
 
-def fit(x, y):
-    return model.fit(x, y, batch_size=hp.batch_size, epochs=1, shuffle=False, verbose=0)
+def restart_loss_mean():
+    """As fit at each epoch's start: Keras's running mean of the loss starts again."""
+    global carried
+    model.reset_metrics()
+    if backend == "jax":
+        carried = (*carried[:3], [v.value for v in model.metrics_variables])
 
 
-def evaluate(batch_size=500):
-    logits = model.predict(data.x_test, batch_size=batch_size, verbose=0)
+def trained_model():
+    """The model with the trained values in its variables (JAX: written back, as fit does after an epoch)."""
+    if backend == "jax":
+        for variable, value in zip(sum(variables, []), sum(carried, [])):
+            variable.assign(value)
+    return model
+
+#############################################
+#          Training and evaluation          #
+#############################################
+
+def evaluate(batch_size=500):  # untimed: predict batches the test set from the host
+    logits = trained_model().predict(data.x_test, batch_size=batch_size, verbose=0)
     return float(np.mean(np.argmax(logits, 1) == data.y_test))
 
 
+with keras.device("gpu:0" if cuda else "cpu:0"):  # one device tensor per step, made before the clock
+    batches = [[ops.convert_to_tensor(i) for i in rosetta.epoch_batches(len(data.x_train), hp.batch_size, cell.seed, e)] for e in range(hp.epochs)]
 with rosetta.timed(sync) as warmup:  # tracing and compilation happen here, untimed
-    fit(*epoch_data(0, rosetta.WARMUP_STEPS))
-    rosetta.progress("warmup", step=rosetta.WARMUP_STEPS, steps=rosetta.WARMUP_STEPS, every=1)
+    reset(0)
+    for idx in batches[0][:rosetta.WARMUP_STEPS]:
+        train_step(idx)
 
 epoch_seconds, loss_per_epoch, accuracies = [], [], []
 for repeat in rosetta.repeats(cell):
+    reset(repeat)
     seconds, losses = [], []
-    reset()
     for epoch in range(hp.epochs):
-        progress = dict(repeat=repeat, repeats=hp.repeats, epoch=epoch + 1, epochs=hp.epochs, steps=steps)
-        x, y = epoch_data(epoch)
-        with rosetta.timed(sync) as timer:
-            history = fit(x, y)
+        restart_loss_mean()
+        with rosetta.timed(sync) as timer:  # no progress events in here (spec rule 9)
+            step_losses = [train_step(idx) for idx in batches[epoch]]
         seconds.append(timer.seconds)
-        losses.append(history.history["loss"][0])
-        rosetta.progress("train", step=steps, loss=losses[-1], every=1, **progress)
+        losses.append(float(step_losses[-1]))  # the running mean after the epoch's last step: the epoch's mean
+        rosetta.progress("train", repeat=repeat, repeats=hp.repeats, epoch=epoch + 1, epochs=hp.epochs, loss=losses[-1])
     epoch_seconds.append(seconds)
     loss_per_epoch.append(losses)
     accuracies.append(evaluate())
@@ -143,12 +176,18 @@ for repeat in rosetta.repeats(cell):
 #              Timing and result            #
 #############################################
 
+tf32 = {"jax": lambda: jax.config.jax_default_matmul_precision in (None, "default", "tensorfloat32"),  # unset: TF32 on CUDA
+        "torch": lambda: torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32,
+        "tensorflow": lambda: tf.config.experimental.tensor_float_32_execution_enabled()}[backend]()  # read back, not declared
 fast_path = [p for p in fast_path if p != "jit_compile" or model.jit_compile]
+notes = [] if cuda or not cell.fast else ["fast mode on the CPU: the same as fp32 (mixed_bfloat16 is slower without bf16 units; "
+                                          "jit_compile=True is slower too: XLA's CPU convolutions on TensorFlow, torch.compile on PyTorch; "
+                                          "XLA is JAX's default)"]
 rosetta.report(
     cell,
     seconds=[sum(s) for s in epoch_seconds], items=steps * hp.batch_size * hp.epochs, warmup_s=warmup.seconds,
     epoch_seconds=epoch_seconds, loss_per_epoch=loss_per_epoch, accuracies=accuracies,
-    param_count=param_count, fast_path=fast_path, data=data.identity("host"),
-    environment=rosetta.environment(cell, f"{keras.__version__} ({version})", cuda=cuda_version, cudnn=cudnn_version, tf32=tf32),
-    notes=[] if cuda or not cell.fast else ["fast mode on the CPU: no mixed_bfloat16 (slower than fp32 on CPUs without bf16 units)"],
+    param_count=param_count, fast_path=fast_path, data=data.identity("host" if "cpu" in str(x_train.device).lower() else "device"),
+    environment=rosetta.environment(cell, f"{keras.__version__} ({version})", cuda=cuda_version, cudnn=cudnn_version, tf32=cuda and tf32),
+    notes=notes,
 )

@@ -2,8 +2,10 @@
 # Adam from the canonical initial weights and measures the training time of all epochs (the clock
 # stops after the device has finished), then the test accuracy (untimed). Spec: shared/benchmarks.md.
 # One file for three backends: KERAS_BACKEND (jax, torch or tensorflow) picks the one that runs.
-# fp32: model.fit with compile()'s defaults, TF32 off. fast: jit_compile=True (XLA) on JAX and
-# TensorFlow, no torch.compile on PyTorch (+ mixed_bfloat16 and TF32 on CUDA).
+# The training set lives on the device as backend tensors; each step gathers its batch there and runs
+# Keras's own compiled training step (model.train_function, the one fit calls per batch).
+# fp32: compile()'s defaults (XLA on JAX, and on TensorFlow with a GPU; eager on PyTorch), TF32 off.
+# fast: mixed_bfloat16 and TF32 on CUDA. The cuDNN GRU, where a backend has one, is checked on the trained layer.
 
 import numpy as np
 
@@ -11,7 +13,7 @@ import rosetta
 
 try:
     import keras
-    from keras import layers
+    from keras import layers, ops
 except Exception as error:
     rosetta.unavailable(error)
 
@@ -23,9 +25,7 @@ cell = rosetta.read_cell()
 hp = cell.params  # train_reviews, test_reviews, epochs, batch_size, lr, beta1, beta2, epsilon, vocab_size, seq_len, embed_dim, hidden, repeats
 backend = keras.backend.backend()
 cuda = cell.device == "cuda"
-# torch.compile would unroll the GRU's Python loop (minutes of compilation) and bypass cuDNN: not used
-fast_path = (["jit_compile"] if backend != "torch" else []) + (["mixed_bfloat16", "tf32"] if cuda else [])
-fast_path = fast_path if cell.fast else []
+fast_path = ["mixed_bfloat16", "tf32"] if cell.fast and cuda else []  # no jit_compile: see the notes
 tf32 = "tf32" in fast_path
 if backend == "jax":
     import jax
@@ -45,13 +45,14 @@ else:
 if cuda != on_gpu:
     raise RuntimeError(f"the cell asks for {cell.device} but Keras's {backend} backend {'sees no' if cuda else 'would run on a'} GPU")
 keras.mixed_precision.set_global_policy("mixed_bfloat16" if "mixed_bfloat16" in fast_path else "float32")
-keras.utils.set_random_seed(cell.seed)  # the seeds Keras draws for its layers
 
 #############################################
 #                    Data                   #
 #############################################
 
-data = rosetta.load_imdb(cell)  # int32 token ids (n, seq_len), padded at the front; int64 labels; on the host: fit copies each batch
+data = rosetta.load_imdb(cell)  # int32 token ids (n, seq_len), padded at the front; int64 labels
+with keras.device("gpu:0" if cuda else "cpu:0"):  # backend tensors on the device before any clock (spec rule 8)
+    x_train, y_train = ops.convert_to_tensor(data.x_train), ops.convert_to_tensor(data.y_train)
 steps = len(data.x_train) // hp.batch_size
 
 #############################################
@@ -68,8 +69,7 @@ def GRUClassifier():
 
 
 def keras_gru(w):
-    """Canonical per-gate GRU weights to Keras's: gates concatenated in Keras's order z, r, h (h is
-    the canonical n), the input and recurrent biases stacked into one (2, 3 * hidden) bias."""
+    """Canonical per-gate weights to Keras's: gates in Keras's order z, r, h (h: the canonical n), biases stacked."""
     gates = lambda kind: np.concatenate([w[f"gru.{kind}.{gate}"] for gate in "zrn"], axis=-1)
     return [gates("input_kernel"), gates("recurrent_kernel"), np.stack([gates("input_bias"), gates("recurrent_bias")])]
 
@@ -81,56 +81,81 @@ model.get_layer("gru").set_weights(keras_gru(canonical))
 model.get_layer("dense").set_weights([canonical["dense.kernel"], canonical["dense.bias"]])
 param_count = model.count_params()
 model.compile(optimizer=keras.optimizers.Adam(hp.lr, beta_1=hp.beta1, beta_2=hp.beta2, epsilon=hp.epsilon),
-              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-              jit_compile=True if "jit_compile" in fast_path else "auto")
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # jit_compile="auto": see the notes
+
+#############################################
+#               Training step               #
+#############################################
+
+model.optimizer.build(model.trainable_variables)
+model.compute_loss(y=y_train[:1], y_pred=model(x_train[:1]))  # builds Keras's loss outside the compiled step, as fit does
+model.make_train_function()  # Keras's compiled step (forward, loss, backward, Adam, the loss's running mean)
+variables = [model.trainable_variables, model.non_trainable_variables, model.optimizer.variables, model.metrics_variables]
+initial = [[v.numpy() for v in group] for group in variables]  # canonical weights, zero moments, step and loss mean
+carried = None  # JAX: Keras's step is a pure function of the model's values, carried from step to step (as in fit)
+
+
+def reset(repeat):
+    """Canonical weights, fresh optimizer state and loss mean (the GRU has no dropout: repeats differ only in timing)."""
+    global carried
+    for variable, value in zip(sum(variables, []), sum(initial, [])):
+        variable.assign(value)
+    carried = tuple([v.value for v in group] for group in variables) if backend == "jax" else None
+
+
+def train_step(idx):
+    """One step on the batch idx, gathered on the device; returns Keras's running mean of the loss (fit's)."""
+    global carried
+    batch = [(ops.take(x_train, idx, axis=0), ops.take(y_train, idx, axis=0))]
+    if backend == "jax":
+        logs, carried = model.train_function(carried, iter(batch))
+    else:
+        logs = model.train_function(batch)
+    return logs["loss"]
+
+
+def restart_loss_mean():
+    """As fit at each epoch's start: Keras's running mean of the loss starts again."""
+    global carried
+    model.reset_metrics()
+    if backend == "jax":
+        carried = (*carried[:3], [v.value for v in model.metrics_variables])
+
+
+def trained_model():
+    """The model with the trained values in its variables (JAX: written back, as fit does after an epoch)."""
+    if backend == "jax":
+        for variable, value in zip(sum(variables, []), sum(carried, [])):
+            variable.assign(value)
+    return model
 
 #############################################
 #          Training and evaluation          #
 #############################################
 
-model.optimizer.build(model.trainable_variables)
-state = model.variables + model.optimizer.variables  # weights and Adam's moments and step
-initial_state = [v.numpy() for v in state]
-
-
-def reset():
-    """Canonical weights, fresh optimizer state: every repeat starts alike."""
-    for variable, value in zip(state, initial_state):
-        variable.assign(value)
-
-
-def epoch_data(epoch, steps=steps):
-    """The epoch's training data in rosetta's order (the same in every framework), the last
-    incomplete batch dropped: fit's own shuffle is off."""
-    order = rosetta.epoch_batches(len(data.x_train), hp.batch_size, cell.seed, epoch)[:steps].ravel()
-    return data.x_train[order], data.y_train[order]
-
-
-def fit(x, y):
-    return model.fit(x, y, batch_size=hp.batch_size, epochs=1, shuffle=False, verbose=0)
-
-
-def evaluate(batch_size=500):
-    logits = model.predict(data.x_test, batch_size=batch_size, verbose=0)
+def evaluate(batch_size=500):  # untimed: predict batches the test set from the host
+    logits = trained_model().predict(data.x_test, batch_size=batch_size, verbose=0)
     return float(np.mean(np.argmax(logits, 1) == data.y_test))
 
 
+with keras.device("gpu:0" if cuda else "cpu:0"):  # one device tensor per step, made before the clock
+    batches = [[ops.convert_to_tensor(i) for i in rosetta.epoch_batches(len(data.x_train), hp.batch_size, cell.seed, e)] for e in range(hp.epochs)]
 with rosetta.timed(sync) as warmup:  # tracing and compilation happen here, untimed
-    fit(*epoch_data(0, rosetta.WARMUP_STEPS))
-    rosetta.progress("warmup", step=rosetta.WARMUP_STEPS, steps=rosetta.WARMUP_STEPS, every=1)
+    reset(0)
+    for idx in batches[0][:rosetta.WARMUP_STEPS]:
+        train_step(idx)
 
 epoch_seconds, loss_per_epoch, accuracies = [], [], []
 for repeat in rosetta.repeats(cell):
+    reset(repeat)
     seconds, losses = [], []
-    reset()
     for epoch in range(hp.epochs):
-        progress = dict(repeat=repeat, repeats=hp.repeats, epoch=epoch + 1, epochs=hp.epochs, steps=steps)
-        x, y = epoch_data(epoch)
-        with rosetta.timed(sync) as timer:
-            history = fit(x, y)
+        restart_loss_mean()
+        with rosetta.timed(sync) as timer:  # no progress events in here (spec rule 9)
+            step_losses = [train_step(idx) for idx in batches[epoch]]
         seconds.append(timer.seconds)
-        losses.append(history.history["loss"][0])
-        rosetta.progress("train", step=steps, loss=losses[-1], every=1, **progress)
+        losses.append(float(step_losses[-1]))  # the running mean after the epoch's last step: the epoch's mean
+        rosetta.progress("train", repeat=repeat, repeats=hp.repeats, epoch=epoch + 1, epochs=hp.epochs, loss=losses[-1])
     epoch_seconds.append(seconds)
     loss_per_epoch.append(losses)
     accuracies.append(evaluate())
@@ -141,35 +166,35 @@ for repeat in rosetta.repeats(cell):
 #############################################
 
 def fused_rnn():
-    """Verified, not assumed: did the GRU of a training step run on cuDNN? Keras's JAX GRU is a
-    lax.scan (never cuDNN); its PyTorch GRU takes cuDNN only outside torch.compile, silently."""
+    """Verified on the layer that trained: JAX's GRU is a lax.scan; PyTorch's and TensorFlow's leave cuDNN silently."""
     if not cuda or backend == "jax":
         return False
-    if backend == "torch":
-        x, y = data.x_train[:hp.batch_size], data.y_train[:hp.batch_size]
+    gru, x = model.get_layer("gru"), model.get_layer("embedding")(data.x_test[:hp.batch_size])
+    if backend == "torch":  # the profiler names the kernel of a training-mode call
         with torch.profiler.profile() as profile:
-            model.train_on_batch(x, y)
+            gru(x, training=True)
         return any(event.key == "aten::_cudnn_rnn" for event in profile.key_averages())
-    try:  # TensorFlow: use_cudnn=True raises where cuDNN cannot run this layer
-        layers.GRU(hp.hidden, use_cudnn=True)(np.zeros((1, 2, hp.embed_dim), np.float32))
-        return True
+    gru.use_cudnn = True  # TensorFlow: the layer now raises where it would fall back
+    try:
+        return gru(x, training=True) is not None
     except ValueError:
         return False
 
 
-fast_path = [p for p in fast_path if p != "jit_compile" or model.jit_compile]
-notes = [] if cuda or not cell.fast else ["fast mode on the CPU: no mixed_bfloat16 (slower than fp32 on CPUs without bf16 units)"
-                                          + ("; no torch.compile: the same as fp32" if backend == "torch" else "")]
-notes += ["Keras's Adam adds epsilon to sqrt(v) before the bias correction (PyTorch and Optax after it): the same 1e-8 weighs "
-          "more in the first steps and where sqrt(v) is tiny"]
+tf32 = {"jax": lambda: jax.config.jax_default_matmul_precision in (None, "default", "tensorfloat32"),  # unset: TF32 on CUDA
+        "torch": lambda: torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32,
+        "tensorflow": lambda: tf.config.experimental.tensor_float_32_execution_enabled()}[backend]()  # read back, not declared
+notes = [] if not cell.fast else [("" if cuda else "fast mode on the CPU: the same as fp32 (mixed_bfloat16 is slower there); ")
+                                  + "no jit_compile=True: XLA is the default on JAX and on TensorFlow with a GPU, slower on "
+                                    "TensorFlow's CPU; torch.compile would unroll the GRU's loop (minutes) and bypass cuDNN"]
+notes += ["Keras's Adam adds epsilon to sqrt(v) before the bias correction (the spec after it): more weight where sqrt(v) is tiny"]
 notes += ["Keras's JAX GRU is a lax.scan, not cuDNN: no fused RNN"] if backend == "jax" and cuda else []
-notes += ["Keras's Adam on TensorFlow squares the embedding's sparse gradient per occurrence of a token, not once per "
-          "row: a token repeated in a batch gets a smaller second moment than in the other frameworks"] if backend == "tensorflow" else []
+notes += ["Keras's Adam on TensorFlow squares the embedding's sparse gradient per token occurrence, not per row"] if backend == "tensorflow" else []
 rosetta.report(
     cell,
     seconds=[sum(s) for s in epoch_seconds], items=steps * hp.batch_size * hp.epochs, warmup_s=warmup.seconds,
     epoch_seconds=epoch_seconds, loss_per_epoch=loss_per_epoch, accuracies=accuracies,
-    param_count=param_count, fast_path=fast_path, fused_rnn=fused_rnn(), data=data.identity("host"),
-    environment=rosetta.environment(cell, f"{keras.__version__} ({version})", cuda=cuda_version, cudnn=cudnn_version, tf32=tf32),
+    param_count=param_count, fast_path=fast_path, fused_rnn=fused_rnn(), data=data.identity("host" if "cpu" in str(x_train.device).lower() else "device"),
+    environment=rosetta.environment(cell, f"{keras.__version__} ({version})", cuda=cuda_version, cudnn=cudnn_version, tf32=cuda and tf32),
     notes=notes,
 )

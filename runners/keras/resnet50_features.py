@@ -2,9 +2,9 @@
 # mode, canonical weights and running statistics) of batches of random images and measures, per
 # batch, the copy to the device, the forward pass and the copy of the features back to the host.
 # Spec: shared/benchmarks.md. One file for three backends: KERAS_BACKEND (jax, torch or tensorflow)
-# picks the one that runs. fp32: predict_on_batch with compile()'s defaults, TF32 off.
-# fast: jit_compile=True (XLA on JAX and TensorFlow, torch.compile on PyTorch) (+ mixed_bfloat16
-# and TF32 on CUDA).
+# picks the one that runs. fp32: predict_on_batch with compile()'s defaults (XLA on JAX, and on
+# TensorFlow with a GPU; eager on PyTorch), TF32 off. fast: jit_compile=True on PyTorch
+# (torch.compile) and, on CUDA, mixed_bfloat16 and TF32.
 
 import numpy as np
 
@@ -24,7 +24,8 @@ cell = rosetta.read_cell()
 hp = cell.params  # batch_size, batches, image_size, passes
 backend = keras.backend.backend()
 cuda = cell.device == "cuda"
-fast_path = ["jit_compile"] + (["mixed_bfloat16", "tf32"] if cuda else [])
+# jit_compile=True adds nothing where XLA is the default (JAX; TensorFlow with a GPU) and slows TensorFlow's CPU
+fast_path = (["jit_compile"] if backend == "torch" else []) + (["mixed_bfloat16", "tf32"] if cuda else [])
 fast_path = fast_path if cell.fast else []
 tf32 = "tf32" in fast_path
 if backend == "jax":
@@ -119,12 +120,17 @@ for repeat in rosetta.repeats(cell):
 #              Timing and result            #
 #############################################
 
+tf32 = {"jax": lambda: jax.config.jax_default_matmul_precision in (None, "default", "tensorfloat32"),  # unset: TF32 on CUDA
+        "torch": lambda: torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32,
+        "tensorflow": lambda: tf.config.experimental.tensor_float_32_execution_enabled()}[backend]()  # read back, not declared
 fast_path = [p for p in fast_path if p != "jit_compile" or model.jit_compile]
 rosetta.report(
     cell,
     seconds=seconds, items=hp.batches * hp.batch_size, warmup_s=warmup.seconds,
     checksum=float(np.sum(features[0], dtype=np.float64)),
     param_count=param_count, fast_path=fast_path, data=images.identity("host"),
-    environment=rosetta.environment(cell, f"{keras.__version__} ({version})", cuda=cuda_version, cudnn=cudnn_version, tf32=tf32),
-    notes=[] if cuda or not cell.fast else ["fast mode on the CPU: no mixed_bfloat16 (slower than fp32 on CPUs without bf16 units)"],
+    environment=rosetta.environment(cell, f"{keras.__version__} ({version})", cuda=cuda_version, cudnn=cudnn_version, tf32=cuda and tf32),
+    notes=[] if cuda or not cell.fast else ["fast mode on the CPU: no mixed_bfloat16 (slower than fp32 on CPUs without bf16 units)"
+                                            + ("" if backend == "torch" else "; no jit_compile=True (XLA is JAX's default; on "
+                                               "TensorFlow's CPU its convolutions are slower than the default kernels)")],
 )

@@ -105,15 +105,16 @@ def initial_weights(model: str, params) -> dict[str, np.ndarray]:
     return rosetta.canonical_weights(model, **sizes)
 
 
-def optimizers(family: str, model: str, params) -> tuple[str, object, object | None]:
+def optimizers(model: str, params, deviations: list[str]) -> tuple[str, object, object | None]:
     """The optimizer's name, the algorithm the runner is compared with, and the spec's when that
-    one differs from it by design (training.ADAM_EPSILON_UNCORRECTED), else None."""
+    one differs from it by design (training.ADAM_DEVIATIONS), else None."""
     if model == "cnn":
         return "SGD with momentum", reference.sgd_momentum(params.lr, params.momentum), None
-    spec = lambda corrected=True: reference.adam(params.lr, params.beta1, params.beta2, params.epsilon, corrected)
-    if family in training.ADAM_EPSILON_UNCORRECTED:
-        return "Adam, epsilon on the uncorrected sqrt(v)", spec(False), spec()
-    return "Adam", spec(), None
+    adam = lambda **variant: reference.adam(params.lr, params.beta1, params.beta2, params.epsilon, **variant)
+    if deviations:
+        variant = adam(epsilon_on_corrected="epsilon" not in deviations, occurrence_squares="occurrences" in deviations)
+        return f"Adam ({'; '.join(training.ADAM_DEVIATIONS[d] for d in deviations)})", variant, adam()
+    return "Adam", adam(), None
 
 
 def compare(losses, weights, expected_losses, expected, initial) -> tuple[float, float, str]:
@@ -136,7 +137,8 @@ def training_check(family: str, model: str, cell, namespace: dict) -> dict:
     idx = rosetta.epoch_batches(len(data.y_train), cell.params.batch_size, cell.seed, 0)[0]
     losses, trained = training.TRAINING[family](namespace, idx, TRAINING_STEPS)
     initial = initial_weights(model, cell.params)
-    name, update, spec_update = optimizers(family, model, cell.params)
+    deviations = training.adam_deviations(family, namespace) if model == "gru" else []
+    name, update, spec_update = optimizers(model, cell.params, deviations)
     x, y = data.x_train[idx], data.y_train[idx]
     expected_losses, expected = reference.train(reference.GRADIENTS[model], update, initial, x, y, TRAINING_STEPS)
     if sorted(trained) != sorted(expected):
@@ -146,7 +148,7 @@ def training_check(family: str, model: str, cell, namespace: dict) -> dict:
     if spec_update is not None:  # how far the framework's documented algorithm is from the spec's, in float64
         spec_losses, spec_weights = reference.train(reference.GRADIENTS[model], spec_update, initial, x, y, TRAINING_STEPS)
         spec_loss_diff, spec_update_diff, spec_worst = compare(expected_losses, expected, spec_losses, spec_weights, initial)
-        by_design = {"difference": "Adam's epsilon added to the uncorrected sqrt(v) (the framework's documented algorithm), not to the bias-corrected sqrt(v_hat)",
+        by_design = {"difference": f"the framework's Adam: {'; '.join(training.ADAM_DEVIATIONS[d] for d in deviations)}",
                      "loss_relative_diff": spec_loss_diff, "update_relative_diff": spec_update_diff, "worst_tensor": spec_worst}
     return {
         "steps": TRAINING_STEPS,

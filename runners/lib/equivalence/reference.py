@@ -157,6 +157,7 @@ def gru_gradients(w: dict[str, np.ndarray], tokens: np.ndarray, labels: np.ndarr
         h = (1 - z) * n + z * h
     loss, d = cross_entropy(h @ w["dense.kernel"] + w["dense.bias"], labels)
     g = {name: np.zeros_like(value) for name, value in w.items()}
+    g["embedding.table@squares"] = np.zeros_like(w["embedding.table"])  # per occurrence: for adam(occurrence_squares=True)
     g["dense.kernel"], g["dense.bias"] = h.T @ d, d.sum(0)
     dh = d @ w["dense.kernel"].T
     for t in reversed(range(tokens.shape[1])):
@@ -176,6 +177,7 @@ def gru_gradients(w: dict[str, np.ndarray], tokens: np.ndarray, labels: np.ndarr
             dh = dh + dgate_h @ wi("recurrent_kernel", gate).T
             dx = dx + da[gate] @ wi("input_kernel", gate).T
         np.add.at(g["embedding.table"], tokens[:, t], dx)
+        np.add.at(g["embedding.table@squares"], tokens[:, t], dx ** 2)
     return loss, g
 
 
@@ -190,11 +192,13 @@ def sgd_momentum(lr: float, momentum: float):
     return update
 
 
-def adam(lr: float, beta1: float, beta2: float, epsilon: float, epsilon_on_corrected: bool = True):
+def adam(lr: float, beta1: float, beta2: float, epsilon: float, epsilon_on_corrected: bool = True, occurrence_squares: bool = False):
     """The spec's Adam (Kingma and Ba, Algorithm 1): epsilon added to the bias-corrected sqrt(v).
     With `epsilon_on_corrected` False, the paper's "efficient version" (section 2) that Keras,
     TensorFlow and MXNet implement: the corrections folded into the step size, epsilon added to the
-    uncorrected sqrt(v), which amounts to an epsilon of epsilon * sqrt(1 - beta2 ** t)."""
+    uncorrected sqrt(v), which amounts to an epsilon of epsilon * sqrt(1 - beta2 ** t). With
+    `occurrence_squares`, v takes the squares the gradient function gives under "<name>@squares"
+    (gru_gradients: the embedding's, summed per token occurrence) in place of the squared gradient."""
     m, v, step = {}, {}, [0]
 
     def update(w, g):
@@ -202,7 +206,8 @@ def adam(lr: float, beta1: float, beta2: float, epsilon: float, epsilon_on_corre
         t = step[0]
         for name in w:
             m[name] = beta1 * m.get(name, 0) + (1 - beta1) * g[name]
-            v[name] = beta2 * v.get(name, 0) + (1 - beta2) * g[name] ** 2
+            squares = g.get(f"{name}@squares", g[name] ** 2) if occurrence_squares else g[name] ** 2
+            v[name] = beta2 * v.get(name, 0) + (1 - beta2) * squares
             if epsilon_on_corrected:
                 w[name] = w[name] - lr * (m[name] / (1 - beta1 ** t)) / (np.sqrt(v[name] / (1 - beta2 ** t)) + epsilon)
             else:

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 import numpy as np
 
-# Adam as Keras (every backend), TensorFlow, MXNet (Gluon) and Chainer implement it, by design and with no option to
-# change it: epsilon added to the uncorrected sqrt(v) (Kingma and Ba's "efficient version"), not to
-# the bias-corrected sqrt(v_hat) of the spec, PyTorch and Optax. The check compares these runners
-# with that algorithm, and records how far it is from the spec's.
-ADAM_EPSILON_UNCORRECTED = {"keras", "tensorflow", "gluon", "mxnet", "chainer"}
+# How a framework's Adam differs from the spec's by design, with no option to change it: the check
+# compares such a runner with that algorithm (reference.adam's options) and records how far it is
+# from the spec's. "epsilon": Keras (every backend), TensorFlow, MXNet (Gluon and symbolic) and
+# Chainer add epsilon to the uncorrected sqrt(v) (Kingma and Ba's "efficient version"), not to the
+# bias-corrected sqrt(v_hat) of the spec, PyTorch and Optax. "occurrences": Keras's Adam on
+# TensorFlow updates v from the embedding's sparse gradient (tf.IndexedSlices, one slice per token
+# occurrence) slice by slice: it adds the squares of a row's occurrences, not the square of their
+# sum (the TensorFlow runner makes its gradients dense; Keras's own step cannot).
+ADAM_DEVIATIONS = {
+    "epsilon": "epsilon added to the uncorrected sqrt(v), not to the bias-corrected sqrt(v_hat)",
+    "occurrences": "the embedding's second moment summed over each token's occurrences in the batch (squares of a sparse gradient's slices), not over rows",
+}
+
+
+def adam_deviations(family: str, namespace: dict) -> list[str]:
+    """The ADAM_DEVIATIONS of a runner's optimizer."""
+    if family not in {"keras", "tensorflow", "gluon", "mxnet", "chainer"}:
+        return []
+    return ["epsilon", "occurrences"] if family == "keras" and namespace.get("backend") == "tensorflow" else ["epsilon"]
 
 
 def canonical_from_torch(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
