@@ -136,6 +136,18 @@ def test_the_optimizers_follow_the_spec_conventions():
     w = {"w": np.array([1.0, -2.0])}
     reference.adam(0.01, 0.9, 0.999, 1e-8, epsilon_on_corrected=False)(w, g)  # Keras's: epsilon / sqrt(1 - beta2) in effect
     assert np.allclose(w["w"], [1.0 - 0.01 * 0.5 / (0.5 + 1e-8 / np.sqrt(0.001)), -2.0 - 0.01 * 1e-9 / (1e-9 + 1e-8 / np.sqrt(0.001))])
+    w, g = {"w": np.array([1.0])}, {"w": np.array([0.5]), "w@squares": np.array([0.13])}  # 0.5 = 0.2 + 0.3 over two occurrences
+    reference.adam(0.01, 0.9, 0.999, 0.0, occurrence_squares=True)(w, g)  # step 1: m_hat = 0.5, v_hat = 0.2^2 + 0.3^2
+    assert np.allclose(w["w"], [1.0 - 0.01 * 0.5 / np.sqrt(0.13)])
+
+
+def test_the_gru_gradients_give_the_embeddings_squares_per_token_occurrence():
+    weights = reference.float64(rosetta.canonical_weights("gru", vocab_size=10, embed_dim=3, hidden=2))
+    tokens = np.array([[4, 4, 7], [4, 0, 0]])  # token 4 three times, 0 twice, 7 once
+    _, grads = reference.gru_gradients(weights, tokens, np.array([1, 0]))
+    squares, summed = grads["embedding.table@squares"], grads["embedding.table"]
+    assert (squares[[4, 0]] > 0).all() and (squares[[1, 2, 3, 5, 6, 8, 9]] == 0).all()
+    assert not np.allclose(squares[4], summed[4] ** 2)  # occurrences squared one by one
 
 
 def test_reading_the_dense_rows_in_channels_first_order_fails_the_check(numpy_runner):
