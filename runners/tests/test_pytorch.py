@@ -81,7 +81,7 @@ def test_training_step_check_fails_for_a_wrong_optimizer_or_a_layer_left_out(mut
     runner = tmp_path / "pytorch" / checks.runner_file(PYTORCH, benchmark).name  # the folder names the family
     runner.parent.mkdir()
     runner.write_text(source)
-    outcome = equivalence.check(runner, checks.spec(FRAMEWORK, benchmark, data_dir=str(tmp_path / "no-data")))
+    outcome = equivalence.check(runner, checks.spec(FRAMEWORK, benchmark, data_dir=str(tmp_path / "no-data"), batch_size=16))  # 16: quick
     expected_to_pass = mutation in ("the runner as it is", "Adam written out, epsilon on sqrt(v_hat) as the spec says")
     assert outcome["relative_diff"] <= outcome["tolerance"]  # the forward pass cannot tell
     assert outcome["training"]["passed"] is expected_to_pass, outcome["training"]

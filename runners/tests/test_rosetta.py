@@ -29,15 +29,16 @@ RUNNERS = REPO / "runners"
 BENCHMARK_FILES = {b: REPO / "content" / "benchmarks" / f"{b}.json" for b in rosetta.BENCHMARKS}
 
 
-def spec(benchmark: str = "cnn-cifar10", profile: str = "smoke", **overrides) -> dict:
+def spec(benchmark: str = "cnn-cifar10", profile: str = "smoke", repeats: int | None = None, **overrides) -> dict:
     params = json.loads(BENCHMARK_FILES[benchmark].read_text())["profiles"][profile]
+    params = params if repeats is None else {**params, "repeats": repeats}
     return {"spec_version": 1, "protocol": 1, "key": "k", "benchmark": benchmark, "framework": "numpy",
             "target": "cpu", "mode": "fp32", "profile": profile, "device": "cpu", "params": params,
             "data_dir": "no-such-data-dir", "seed": 0, **overrides}
 
 
 def cell(benchmark: str = "cnn-cifar10", profile: str = "smoke", **overrides) -> rosetta.Cell:
-    return rosetta.parse_cell(spec(benchmark, profile, **overrides))
+    return rosetta.parse_cell(spec(benchmark, profile, **overrides))  # repeats=N: the profile's, changed
 
 
 @pytest.fixture(autouse=True)
@@ -179,7 +180,7 @@ def test_result_has_exactly_the_fields_of_the_readme_table():
 
 
 def test_training_metric_is_train_seconds_with_median_min_max_and_throughput_per_repeat():
-    r = result_fields(cell("cnn-cifar10", "cpu"), [3.0, 1.0, 2.0], 2560, accuracies=[0.5, 0.6, 0.7])
+    r = result_fields(cell("cnn-cifar10", "cpu", repeats=3), [3.0, 1.0, 2.0], 2560, accuracies=[0.5, 0.6, 0.7])
     assert r["metric"] == {"name": "train_seconds", "unit": "s", "samples": [3.0, 1.0, 2.0], "median": 2.0, "min": 1.0, "max": 3.0}
     assert r["throughput"]["unit"] == "images/s" and r["throughput"]["samples"] == [2560 / 3, 2560, 1280]
     assert r["accuracy"] == 0.7
@@ -194,7 +195,7 @@ def test_inference_metric_is_seconds_per_1000_images():
 
 def test_a_result_with_fewer_samples_than_repeats_is_refused():
     with pytest.raises(ValueError):
-        result_fields(cell("cnn-cifar10", "cpu"), [1.0], 2560)
+        result_fields(cell("cnn-cifar10", "cpu", repeats=3), [1.0], 2560)
 
 
 def test_training_on_the_stand_in_says_so_in_the_notes():
@@ -204,7 +205,7 @@ def test_training_on_the_stand_in_says_so_in_the_notes():
 
 
 def test_a_result_whose_repeats_did_not_go_through_rosetta_repeats_is_refused():
-    c = cell("cnn-cifar10", "cpu")
+    c = cell("cnn-cifar10", "cpu", repeats=3)
     through_repeats(cell())  # one repeat recorded, the cell has three
     with pytest.raises(ValueError, match="rosetta.repeats"):
         rosetta.build_result(c, seconds=[1.0, 1.0, 1.0], items=1, warmup_s=0, param_count=1, fast_path=[], environment={},
@@ -214,7 +215,7 @@ def test_a_result_whose_repeats_did_not_go_through_rosetta_repeats_is_refused():
 # ------------------------------------------------------------------------------------------- repeats
 
 def test_repeats_calibrate_before_each_repeat_and_after_the_last_and_record_no_round_alone():
-    c = cell("cnn-cifar10", "cpu")
+    c = cell("cnn-cifar10", "cpu", repeats=3)
     assert list(rosetta.repeats(c)) == [1, 2, 3]
     r = result_fields(c, [1.0, 1.0, 1.0], 1)
     readings = r["calibration"]["readings"]
