@@ -253,7 +253,8 @@ export function parityChart(report: Report, benchmark: string): Chart {
 export function peakChart(report: Report, benchmark: string): Chart {
   const spec = benchmarkOf(report, benchmark);
   const peaks = peakFractions(report, benchmark);
-  const title = "Fraction of peak FLOP/s (GPU: the target's fp32 peak for fp32, bf16 for fast; CPU: its fp32 peak, recorded with each result)";
+  const estimated = peaks.some((p) => !p.ceiling);
+  const title = `Fraction of peak FLOP/s (GPU: the target's fp32 peak for fp32, bf16 for fast; CPU: its fp32 peak, recorded with each result${estimated ? ', an estimate from the clock the machine reports, which a boosting CPU passes' : ''})`;
   const byGroup = groups(report, benchmark).map(({ group }) => ({
     group,
     items: peaks

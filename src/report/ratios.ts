@@ -28,6 +28,9 @@ export interface Peak {
    * CPU's, recorded with the result (`recorded`); `basis` says which, in words. */
   peak: number;
   recorded: boolean;
+  /** Whether the peak is an upper bound: a target's declared one, or a CPU's from its maximum
+   * clock; an estimate from the base clock or the clock the VM reports is not one, and a result may pass it. */
+  ceiling: boolean;
   basis: string;
   fraction: number;
 }
@@ -38,7 +41,7 @@ export function fractionOfPeak(itemsPerSecond: number, benchmark: Benchmark, tar
   const found = peakFlops(target.hardware, result, mode);
   if (benchmark.flop_per_item === null || found === null) return null;
   const achieved = itemsPerSecond * benchmark.flop_per_item;
-  return { precision: found.precision, achieved, peak: found.flops, recorded: found.recorded, basis: found.basis, fraction: achieved / found.flops };
+  return { precision: found.precision, achieved, peak: found.flops, recorded: found.recorded, ceiling: found.ceiling, basis: found.basis, fraction: achieved / found.flops };
 }
 
 /** How far a feature checksum is from the reference, relative to the reference's size. */

@@ -64,7 +64,8 @@ export function findingLines(report: Report, found: BenchmarkFindings): FindingL
   lines.push({
     lead: '',
     text: peak
-      ? `Highest fraction of peak: ${formatPercent(peak.fraction)} of the ${peak.precision} peak ${peak.recorded ? 'recorded with the result on' : 'of'} ${targetLabel(report, peak.target)} (${name(peak.framework)}, ${peak.mode}, ${machineLabel(labels, peak.machine)}${peak.noisy ? ', noisy' : ''}).`
+      ? `Highest fraction of peak: ${formatPercent(peak.fraction)} of the ${peak.precision} peak ${peak.recorded ? 'recorded with the result on' : 'of'} ${targetLabel(report, peak.target)} (${name(peak.framework)}, ${peak.mode}, ${machineLabel(labels, peak.machine)}${peak.noisy ? ', noisy' : ''}).` +
+        (peak.ceiling ? '' : ` That peak is an estimate, not an upper bound: ${peak.basis.replace(/^recorded with the result: /, '')}${peak.fraction > 1 ? '; a result above it shows that the CPU runs faster than the clock it was computed from' : ''}.`)
       : spec?.flop_per_item === null
         ? 'No fraction of peak: the specification gives no FLOP count for this benchmark.'
         : 'No fraction of peak yet: no current result with a known peak FLOP/s (its target\'s declared peak, or on the CPU the peak recorded with the result).',

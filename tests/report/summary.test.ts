@@ -33,12 +33,14 @@ describe('the key findings in words', () => {
   });
 
   test("the highest fraction of peak says when its peak is the CPU's, recorded with the result, and when the target's", () => {
-    const peak = (fp32: number) => {
-      const recorded = withEnvironment(report, { cpu_peak_flops: { fp32, basis: 'fixture', ceiling: false } }, ['torch.compile']);
+    const peak = (fp32: number, ceiling = true) => {
+      const recorded = withEnvironment(report, { cpu_peak_flops: { fp32, basis: 'the clock when read', ceiling } }, ['torch.compile']);
       return findingLines(recorded, benchmarkFindings(recorded, 'cnn-cifar10')).find((line) => line.text.startsWith('Highest fraction'))!.text;
     };
     // PyTorch cpu fast: 160 images/s x 375 MFLOP = 60 GFLOP/s.
     expect(peak(100e9)).toBe('Highest fraction of peak: 60.0% of the fp32 peak recorded with the result on CPU (build machine) (PyTorch, fast, machine A).');
+    expect(peak(100e9, false)).toMatch(/60\.0% of the fp32 peak .*\. That peak is an estimate, not an upper bound: the clock when read\.$/);
+    expect(peak(50e9, false)).toMatch(/120\.0% .* estimate, not an upper bound: the clock when read; a result above it shows that the CPU runs faster than the clock it was computed from\.$/);
     expect(peak(1e15)).toMatch(/^Highest fraction of peak: [\d.]+% of the fp32 peak of NVIDIA H\d00/);
   });
 });
