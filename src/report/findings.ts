@@ -65,6 +65,8 @@ export interface PeakFraction extends Group {
   peak: number;
   /** The peak is the CPU's, recorded with the result (cpu cells), not the target's declared one. */
   recorded: boolean;
+  /** The peak is an upper bound (see ratios.ts Peak); an estimated CPU peak is not. */
+  ceiling: boolean;
   basis: string;
   fraction: number;
   noisy: boolean;
