@@ -4,6 +4,7 @@ classic layout mistake or a wrong parameter count."""
 
 from __future__ import annotations
 
+import json
 import numpy as np
 import pytest
 
@@ -165,3 +166,12 @@ def test_the_check_refuses_a_fast_mode_cell(numpy_runner, tmp_path):
     runner = tmp_path / "numpy" / "cnn_cifar10.py"  # refused before the runner is read
     with pytest.raises(ValueError, match="fp32 on the cpu"):
         equivalence.check(runner, spec("numpy", "cnn-cifar10", mode="fast"))
+
+
+def test_a_training_step_that_diverges_fails_with_an_outcome_json_can_carry(numpy_runner):
+    outcome = numpy_runner(momentum="float('nan')")  # the first update makes every weight NaN
+    steps = outcome["training"]
+    assert not outcome["passed"] and not steps["passed"]
+    assert steps["losses"][0] is not None and steps["losses"][1] is None  # the loss before any update, then NaN
+    assert steps["loss_relative_diff"] is None and steps["update_relative_diff"] is None
+    json.dumps(outcome["training"], allow_nan=False)  # NaN is not JSON: the build could not read it

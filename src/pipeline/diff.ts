@@ -15,14 +15,18 @@ import { CALIBRATION_DRIFT_LIMIT, calibrationNoise } from './datasets.ts';
 import { RESULTS_DIR } from './files.ts';
 import { diffInputs } from './key.ts';
 import type { RunnerResult } from './schemas.ts';
-import { benjaminiHochberg, median, ratioOfMedians } from './stats.ts';
+import { benjaminiHochberg, meanAndSd, median, pooledSd, ratioOfMedians, testSetSize } from './stats.ts';
 import type { RatioEstimate } from './stats.ts';
 
 /** The smallest change of a median that counts, as a fraction. */
 export const MIN_EFFECT = 0.05;
 /** The false discovery rate over all compared cells. */
 export const FDR = 0.05;
-/** An accuracy (median over repeats) that moves by more than this, absolute, is listed first. */
+/** An accuracy moves beyond its band when the mean over its seeds (one per repeat, spec rule 5) moves
+ * by more than this many standard errors of the difference of the two means (the seed-to-seed
+ * deviation pooled over both, at least one test item), the parity check's rule (src/report/parity.ts). */
+export const ACCURACY_SIGMAS = 3;
+/** The band, absolute, where one side has a single seed (no spread to judge by): older results. */
 export const ACCURACY_BAND = 0.05;
 
 // Datasets of older revisions may lack newer fields: read only what the diff needs, loosely.
@@ -94,7 +98,19 @@ const calibrationOf = (result: z.infer<typeof ResultSchema>) => {
 // The spread of the repeats is what the bootstrap interval measures; a calibration that moved
 // during the cell means the samples themselves cannot be trusted.
 const unsteadyOf = (row: Row) => calibrationNoise(row.result as unknown as RunnerResult);
-const accuracyOf = (row: Row | null) => (row?.result?.accuracies?.length ? median(row.result.accuracies) : null);
+
+/** Whether the accuracy moved beyond its band from `before` to `after`, in words; null when it did not (or none was recorded). */
+function accuracyMove(before: Row, after: Row): string | null {
+  const [a, b] = [before.result?.accuracies ?? [], after.result?.accuracies ?? []];
+  if (!a.length || !b.length) return null;
+  const [meanBefore, meanAfter] = [meanAndSd(a).mean, meanAndSd(b).mean];
+  const seeds = a.length > 1 && b.length > 1;
+  const item = Math.max(testSetSize(before.inputs?.params) ?? 0, testSetSize(after.inputs?.params) ?? 0);
+  const band = seeds ? ACCURACY_SIGMAS * Math.max(pooledSd([a, b]), item ? 1 / item : 0) * Math.sqrt(1 / a.length + 1 / b.length) : ACCURACY_BAND;
+  if (Math.abs(meanAfter - meanBefore) <= band) return null;
+  const why = seeds ? `${ACCURACY_SIGMAS} standard errors over ${a.length} and ${b.length} seeds` : 'fixed: a single seed has no spread';
+  return `accuracy moved from ${meanBefore.toFixed(3)} to ${meanAfter.toFixed(3)} (mean over seeds), beyond its ${band.toFixed(3)} band (${why})`;
+}
 
 /** Why two ok results cannot be compared; empty when they can. */
 export function incomparability(before: Row, after: Row): string[] {
@@ -136,10 +152,10 @@ export function diffResults(base: ComparedDataset[], head: ComparedDataset[]): R
         change.verdict = change.notes.length ? 'not comparable' : 'within noise';
         change.estimate = ratioOfMedians(b.result!.metric.samples, a.result!.metric.samples);
       }
-      const [accBefore, accAfter] = [accuracyOf(b), accuracyOf(a)];
-      if (accBefore !== null && accAfter !== null && Math.abs(accAfter - accBefore) > ACCURACY_BAND) {
+      const moved = accuracyMove(b, a);
+      if (moved) {
         change.attention = true;
-        change.notes.push(`accuracy moved from ${accBefore.toFixed(3)} to ${accAfter.toFixed(3)}, beyond the ${ACCURACY_BAND} band`);
+        change.notes.push(moved);
       }
     } else if (okAfter && (!b || NEVER_RAN.has(b.status))) {
       change.verdict = 'new';

@@ -1,7 +1,7 @@
 // The run stage: runs the planned jobs that can be launched from here (cells and checks alike),
 // one process working at a time (timings need the machine to themselves), the cells of one
 // benchmark on one target in interleaved rounds, and stores each outcome as soon as it is known.
-import { tmpdir } from 'node:os';
+import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkName, checkWritable, CHECKS_FOLDER, entryName, recordOf, serialiseEntry, storeOutcome } from './cache.ts';
 import type { JobCache } from './cache.ts';
@@ -98,7 +98,8 @@ export function describeOutcome(executed: Executed): string {
   return `${o.passed ? 'pass' : 'FAIL'}: max |diff| / scale ${exponent(o.relative_diff)} (tolerance ${o.tolerance})${training}, ${o.param_count} parameters (${formatSeconds(outcome.wall_s)})`;
 }
 
-/** At most this many runner processes wait at once in one interleaved group (memory). */
+/** At most this many runner processes wait at once in one interleaved group; fewer when the memory
+ * runs short (runInRounds). */
 export const MAX_INTERLEAVED = 12;
 
 /** Jobs that run together: in interleaved rounds (`concurrency` null: one process working at a
@@ -223,7 +224,14 @@ export interface RoundsOptions {
   position: () => [number, number];
   /** Hears each classified outcome as soon as its process ends; returns true to stop the others. */
   onOutcome: (job: PlannedJob, outcome: JobOutcome) => Promise<boolean>;
+  /** The machine's available memory in bytes (os.freemem: MemAvailable on Linux); tests replace it. */
+  freeMemory?: () => number;
 }
+
+/** Memory left free when one more waiting runner is started (beside twice the most one has taken). */
+export const MEMORY_RESERVE = 2 * 1024 ** 3;
+
+const formatBytes = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 
 /**
  * Runs one group of jobs. Alone, a job runs from start to end. Together, cells run in interleaved
@@ -254,19 +262,31 @@ export async function runInRounds(group: Launched[], options: RoundsOptions): Pr
     if (!waiting) await finish(entry);
   };
 
+  const freeMemory = options.freeMemory ?? freemem;
+  let perProcess = 0; // the most memory one started runner has taken, as seen from the free memory
+  const roomForOneMore = () => freeMemory() >= MEMORY_RESERVE + 2 * perProcess;
   try {
-    for (const { job, launch } of group) {
-      if (signal.aborted) break;
-      const spec = jobSpec(job, content, interleaved);
-      const entry = { job, process: startJob({ root, launch, kind: job.kind, spec, timeoutS: job.timeoutS, onProgress: reporter.progress, signal }) };
-      running.push(entry);
-      await turn(entry, interleaved ? `${jobLabel(job)} (start and warm-up)` : jobLabel(job));
-    }
-    for (let round = 1; running.length && !signal.aborted; round++) {
-      for (const entry of [...running]) {
-        if (signal.aborted) break;
-        entry.process.go();
-        await turn(entry, `round ${round}: ${jobLabel(entry.job)}`);
+    // Batches of the group: as many runners wait at once as the memory holds (at least one), then
+    // their rounds run to the end, then the next batch starts.
+    for (let next = 0; next < group.length && !signal.aborted;) {
+      do {
+        const { job, launch } = group[next++];
+        const before = freeMemory();
+        const spec = jobSpec(job, content, interleaved);
+        const entry = { job, process: startJob({ root, launch, kind: job.kind, spec, timeoutS: job.timeoutS, onProgress: reporter.progress, signal }) };
+        running.push(entry);
+        await turn(entry, interleaved ? `${jobLabel(job)} (start and warm-up)` : jobLabel(job));
+        perProcess = Math.max(perProcess, before - freeMemory());
+      } while (next < group.length && !signal.aborted && (running.length === 0 || roomForOneMore()));
+      if (next < group.length && running.length) {
+        reporter.log(`${running.length} runners wait in memory (${formatBytes(freeMemory())} free, up to ${formatBytes(perProcess)} each): their rounds run before the next ${group.length - next} start`);
+      }
+      for (let round = 1; running.length && !signal.aborted; round++) {
+        for (const entry of [...running]) {
+          if (signal.aborted) break;
+          entry.process.go();
+          await turn(entry, `round ${round}: ${jobLabel(entry.job)}`);
+        }
       }
     }
   } finally {

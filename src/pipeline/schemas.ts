@@ -288,7 +288,7 @@ export const TrainingCheckSchema = z.strictObject({
   steps: z.int().positive(),
   batch: z.int().positive(),
   optimizer: z.string(),
-  losses: z.array(z.number()),
+  losses: z.array(z.number().nullable()), // null: a loss that was not finite (JSON has no NaN)
   expected_losses: z.array(z.number()),
   // null when the runner's loss or weights were not finite.
   loss_relative_diff: z.number().nonnegative().nullable(),

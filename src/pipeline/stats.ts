@@ -17,6 +17,25 @@ export function spread(values: number[]): number {
   return (Math.max(...values) - Math.min(...values)) / median(values);
 }
 
+/** Mean and sample standard deviation (0 for one value) of a set of values. */
+export function meanAndSd(values: number[]): { mean: number; sd: number } {
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+/** The standard deviation pooled over groups of values (each group's own mean taken out). */
+export function pooledSd(groups: number[][]): number {
+  const degrees = groups.reduce((sum, group) => sum + group.length - 1, 0);
+  return degrees > 0 ? Math.sqrt(groups.reduce((sum, group) => sum + (group.length - 1) * meanAndSd(group).sd ** 2, 0) / degrees) : 0;
+}
+
+/** The size of the test set an accuracy was measured on (the profile's test_images, test_reviews), or null when not recorded. */
+export function testSetSize(params: unknown): number | null {
+  const entry = Object.entries(params !== null && typeof params === 'object' ? params : {}).find(([name, value]) => name.startsWith('test_') && typeof value === 'number');
+  return entry ? (entry[1] as number) : null;
+}
+
 /** A small seeded generator (mulberry32): the same comparison gives the same interval every time. */
 function random(seed: number): () => number {
   let state = seed >>> 0;

@@ -12,7 +12,7 @@
 // be told right. Below MIN_SEEDS seeds a spread says too little (the dropout seed alone moves the
 // cpu profile's CNN from 62% to 100%), so such a result is "too few seeds", never a pass.
 import type { Dataset, DatasetRow } from '../pipeline/schemas.ts';
-import { median } from '../pipeline/stats.ts';
+import { meanAndSd, median, pooledSd, testSetSize } from '../pipeline/stats.ts';
 import { formatCount, formatPercent } from './format.ts';
 
 /** Seeds a framework needs before its accuracies are compared. */
@@ -59,16 +59,9 @@ export interface ParityCheck {
 export function seedSpread(row: Pick<DatasetRow, 'result'>): SeedSpread | null {
   const values = row.result?.accuracies ?? (row.result?.accuracy == null ? null : [row.result.accuracy]);
   if (!values?.length) return null;
-  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
-  const variance = values.length > 1 ? values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1) : 0;
-  return { seeds: values.length, mean, sd: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
+  return { seeds: values.length, ...meanAndSd(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-/** The size of the test set the accuracy was measured on (test_images, test_reviews), or null when not recorded. */
-function testSetSize(row: DatasetRow): number | null {
-  const entry = Object.entries(row.inputs?.params ?? {}).find(([name, value]) => name.startsWith('test_') && typeof value === 'number');
-  return entry ? (entry[1] as number) : null;
-}
 
 /** The verdict of one group of results of the same benchmark, target and mode. */
 function compare(rows: { row: DatasetRow; spread: SeedSpread }[]): Pick<ParityCheck, 'accuracies' | 'sd' | 'seeds' | 'band' | 'verdict' | 'outliers'> {
@@ -77,9 +70,8 @@ function compare(rows: { row: DatasetRow; spread: SeedSpread }[]): Pick<ParityCh
     const accuracies = rows.map(({ row, spread }) => ({ framework: row.framework, ...spread, verdict: 'too-few-seeds' as const, difference: null }));
     return { accuracies, sd: null, seeds: null, band: null, verdict: 'too-few-seeds', outliers: [] };
   }
-  const degrees = compared.reduce((sum, { spread }) => sum + spread.seeds - 1, 0);
-  const pooled = Math.sqrt(compared.reduce((sum, { spread }) => sum + (spread.seeds - 1) * spread.sd ** 2, 0) / degrees);
-  const sizes = compared.map(({ row }) => testSetSize(row)).filter((size): size is number => size !== null);
+  const pooled = pooledSd(compared.map(({ row }) => row.result?.accuracies ?? []));
+  const sizes = compared.map(({ row }) => testSetSize(row.inputs?.params)).filter((size): size is number => size !== null);
   const sd = Math.max(pooled, sizes.length ? 1 / Math.max(...sizes) : 0);
   const seeds = Math.min(...compared.map(({ spread }) => spread.seeds));
   const band = PARITY_SIGMAS * sd * Math.sqrt(2 / seeds);

@@ -63,7 +63,7 @@ describe('results diff', () => {
       expect(regressed).toEqual(comparable.verdict === 'not comparable' ? [] : [comparable.id]);
       expect(diff.counts.improved).toBe(0);
     }
-  });
+  }, 60_000); // a bootstrap per cell and diff: seconds on a busy 2-core machine
 
   test('results from different machines are not comparable, never a regression', () => {
     const cell = Object.keys(A)[0];
@@ -104,8 +104,24 @@ describe('results diff', () => {
     const markdown = toMarkdown(diff, { base: 'a', head: 'b' });
     const attention = markdown.slice(markdown.indexOf('Needs attention first'), markdown.indexOf('#### cnn-cifar10'));
     expect(attention).toMatch(/ok -> failed: the runner exited with code 1: MemoryError/);
-    expect(attention).toMatch(/accuracy moved from 0\.510 to 0\.300, beyond the 0\.05 band/);
+    expect(attention).toMatch(/accuracy moved from 0\.510 to 0\.300 \(mean over seeds\), beyond its 0\.024 band \(3 standard errors over 3 and 3 seeds\)/);
     expect(attention).toMatch(/Rosetta check `cnn-cifar10\/jax` no longer passes/);
+  });
+
+  test('an accuracy is judged against its own seed-to-seed spread: dropout noise is no change, one seed gets the fixed band', () => {
+    const [first, second] = Object.keys(A);
+    const accuracies = (cell: string, values: number[]) => ({ [cell]: { result: { ...dataset(A).rows.find((r) => `${r.framework}/${r.mode}` === cell)!.result!, accuracies: values } } });
+    // The cpu profile's CNN: five dropout seeds move a correct network by 30 points (PyTorch fp32 measured 0.682-1.000).
+    const base = dataset(A, { overrides: { ...accuracies(first, [0.67, 1.0, 0.8, 0.7, 0.75]), ...accuracies(second, [0.5]) } });
+    const head = dataset(A, { build: 'b', overrides: { ...accuracies(first, [0.9, 0.95, 0.85, 0.99, 0.8]), ...accuracies(second, [0.44]) } });
+    const diff = diffResults([base], [head]);
+    const change = (cell: string) => diff.cells.find((c) => c.id === `cnn-cifar10/${cell.replace('/', '/cpu/')}/cpu`)!;
+    const noisy = change(first);
+    expect(noisy.attention).toBe(false); // 0.784 -> 0.898: inside 3 standard errors of the difference (about 0.19)
+    expect(noisy.notes.join()).not.toMatch(/accuracy moved/);
+    const single = change(second);
+    expect(single.attention).toBe(true);
+    expect(single.notes.join()).toMatch(/from 0\.500 to 0\.440 \(mean over seeds\), beyond its 0\.050 band \(fixed: a single seed has no spread\)/);
   });
 
   test('npm run diff compares a revision with the working tree; --fail-on-regression exits 1 on a regression', async () => {

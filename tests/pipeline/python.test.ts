@@ -6,13 +6,21 @@
 // (runners/tests/test_<framework>.py) runs in its environment. Every run passes --framework, so pytest
 // itself fails when a test skips or none runs (runners/tests/conftest.py), and the run's JUnit report
 // must count tests that ran and passed, none skipped: a broken environment cannot pass green.
-import { access, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+//
+// A suite's outcome is cached when every test in it ran and passed, like the smoke jobs' (runners.test.ts),
+// beside the environments (pytest-cache/), under a digest of everything the run reads: this file, the
+// environment (its folder is named by the hash of its requirements), the framework's variables, the
+// shared module and the check (runners/lib), the runners' README, the benchmarks' profiles, the shared
+// test files and, for a framework's suite, its own test file and its runner folder. A failed run is never
+// stored: it runs again next time. ROSETTA_SMOKE_CACHE=off runs every suite.
+import { createHash } from 'node:crypto';
+import { access, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
-import { ensureEnvironment } from '../../src/pipeline/environments.ts';
+import { ensureEnvironment, environmentDir, environmentsRoot } from '../../src/pipeline/environments.ts';
 import { PYTHON_PATH } from '../../src/pipeline/files.ts';
 import type { Framework } from '../../src/pipeline/schemas.ts';
 import { ROOT } from './project.ts';
@@ -59,7 +67,45 @@ async function pytest(python: string, files: string[], framework: Framework, opt
   }
 }
 
-function expectEveryTestRanAndPassed(run: Awaited<ReturnType<typeof pytest>>) {
+type PytestRun = Awaited<ReturnType<typeof pytest>>;
+
+/** Every file under `paths` (folders walked, Python caches left out), sorted. */
+async function filesUnder(paths: string[]): Promise<string[]> {
+  const found = await Promise.all(paths.map(async (path) => {
+    const entries = await readdir(join(ROOT, path), { recursive: true, withFileTypes: true }).catch(() => null);
+    if (!entries) return [path];
+    return entries.filter((entry) => entry.isFile() && !entry.parentPath.includes('__pycache__'))
+      .map((entry) => join(entry.parentPath, entry.name).slice(ROOT.length + 1));
+  }));
+  return [...new Set(found.flat())].sort();
+}
+
+const SUITE_INPUTS = ['tests/pipeline/python.test.ts', 'runners/lib', 'runners/README.md', 'content/benchmarks',
+  'runners/tests/conftest.py', 'runners/tests/runner_checks.py'];
+const STORE = join(environmentsRoot(ROOT), 'pytest-cache');
+
+/** `pytest` on `files` in the framework's environment, or the stored outcome of a passing run on the same inputs. */
+async function cachedPytest(name: string, framework: Framework, files: string[], inputs: string[]): Promise<PytestRun> {
+  const python = await pythonOf(framework);
+  const digest = createHash('sha256').update(JSON.stringify({ environment: basename(await environmentDir(ROOT, framework)), variables: framework.environment.variables, files }));
+  for (const path of await filesUnder([...SUITE_INPUTS, ...files, ...inputs])) digest.update(`\0${path}\0`).update(await readFile(join(ROOT, path)));
+  const stored = join(STORE, `${name}.${digest.digest('hex').slice(0, 16)}.json`);
+  if (process.env.ROSETTA_SMOKE_CACHE !== 'off') {
+    const previous = await readFile(stored, 'utf8').then((text) => JSON.parse(text) as PytestRun).catch(() => null); // none, or unreadable: run
+    if (previous) return previous;
+  }
+  const run = await pytest(python, files, framework);
+  if (passedWhole(run)) {
+    await mkdir(STORE, { recursive: true });
+    await writeFile(`${stored}.${process.pid}.tmp`, JSON.stringify(run));
+    await rename(`${stored}.${process.pid}.tmp`, stored);
+  }
+  return run;
+}
+
+const passedWhole = (run: PytestRun) => run.exitCode === 0 && run.counts.failures === 0 && run.counts.errors === 0 && run.counts.skipped === 0 && run.counts.tests > 0;
+
+function expectEveryTestRanAndPassed(run: PytestRun) {
   expect(run.exitCode, run.output).toBe(0);
   expect(run.counts, run.output).toMatchObject({ failures: 0, errors: 0, skipped: 0 });
   expect(run.counts.tests, run.output).toBeGreaterThan(0);
@@ -68,14 +114,14 @@ function expectEveryTestRanAndPassed(run: Awaited<ReturnType<typeof pytest>>) {
 describe('pytest suites of the runners', () => {
   test(`the shared module's and the Rosetta check's tests pass, none skipped, once (in the ${shared?.id} environment)`, async () => {
     expect(shared, 'no framework is declared: no environment to run the Python tests in').toBeDefined();
-    expectEveryTestRanAndPassed(await pytest(await pythonOf(shared), SHARED_SUITES, shared));
+    expectEveryTestRanAndPassed(await cachedPytest('shared', shared, SHARED_SUITES, []));
   }, 900_000);
 
   for (const framework of content.frameworks) {
     const own = `runners/tests/test_${framework.id.replaceAll('-', '_')}.py`;
     test(`${framework.id}: its runners' tests pass in its environment, none skipped`, async () => {
       expect(await exists(own), `${own} is missing: every framework's runners have a pytest suite, run in its environment`).toBe(true);
-      expectEveryTestRanAndPassed(await pytest(await pythonOf(framework), [own], framework));
+      expectEveryTestRanAndPassed(await cachedPytest(framework.id, framework, [own], [framework.runner_dir]));
     }, 900_000);
   }
 

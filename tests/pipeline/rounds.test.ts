@@ -1,5 +1,6 @@
 // Interleaved rounds: the cells of one group are started one at a time, then each round gives every
 // cell one repeat, one process working at a time; a waiting runner's timeout clock is stopped.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,13 +28,14 @@ function launched(name: string, env: Record<string, string> = {}, timeoutS = 30)
   return { job: planned, launch: { file: 'python3', args: ['rounds.py', '--cell', '-'], env: { NAME: name, ROUNDS_LOG: join(dir, 'log'), ...env }, display: [] } };
 }
 
-async function run(group: Launched[], options: { signal?: AbortSignal; stopAfterFirst?: boolean } = {}) {
+async function run(group: Launched[], options: { signal?: AbortSignal; stopAfterFirst?: boolean; freeMemory?: () => number } = {}) {
   const outcomes = new Map<string, JobOutcome>();
   const unfinished = await runInRounds(group, {
     root: FAKES,
     content,
     reporter: silentReporter(),
     signal: options.signal,
+    freeMemory: options.freeMemory ?? (() => Number.MAX_SAFE_INTEGER),
     position: () => [1, group.length],
     onOutcome: async (job, outcome) => {
       outcomes.set(job.cell.framework, outcome);
@@ -97,4 +99,28 @@ describe('interleaved rounds', () => {
     expect(outcomes.has('b')).toBe(false);
     expect(unfinished).toEqual(['b']);
   });
+
+  test('no more runners wait at once than the memory holds: the rest start after their rounds', async () => {
+    // A machine with 10 GiB free where each living runner takes 2 GiB (read from the log: set up and
+    // not yet through its last repeat): a, b and c fit with the 2 GiB reserve and twice the largest
+    // runner left over before each start; d starts once they are done.
+    const GiB = 1024 ** 3;
+    const living = () => {
+      const path = join(dir, 'log');
+      const log = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : []; // none: nothing started yet
+      return log.filter((line) => line.endsWith(' setup')).length - log.filter((line) => line.endsWith(' repeat 2')).length;
+    };
+    const freeMemory = () => 10 * GiB - 2 * GiB * living();
+    const { outcomes, log } = await run(['a', 'b', 'c', 'd'].map((name) => launched(name)), { freeMemory });
+    expect(log).toEqual(['a setup', 'b setup', 'c setup', 'a repeat 1', 'b repeat 1', 'c repeat 1', 'a repeat 2', 'b repeat 2', 'c repeat 2',
+      'd setup', 'd repeat 1', 'd repeat 2']);
+    expect([...outcomes.values()].every((outcome) => outcome.status === 'ok')).toBe(true);
+  });
+
+  test('a runner that alone takes more than the memory still runs, one at a time', async () => {
+    const { outcomes, log } = await run([launched('a'), launched('b')], { freeMemory: () => 0 });
+    expect(log).toEqual(['a setup', 'a repeat 1', 'a repeat 2', 'b setup', 'b repeat 1', 'b repeat 2']);
+    expect(outcomes.size).toBe(2);
+  });
 });
+

@@ -154,7 +154,7 @@ def training_check(family: str, model: str, cell, namespace: dict) -> dict:
         "steps": TRAINING_STEPS,
         "batch": len(idx),
         "optimizer": name,
-        "losses": [float(v) for v in losses],
+        "losses": [finite(float(v)) for v in losses],
         "expected_losses": expected_losses,
         "loss_relative_diff": finite(loss_diff),
         "loss_tolerance": LOSS_TOLERANCE,
