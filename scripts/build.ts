@@ -13,6 +13,8 @@ import { createReporter } from '../src/pipeline/progress.ts';
 import { checkFilters, oneOf, openProject, optionList as list, refreshDatasets, reportError } from '../src/pipeline/project.ts';
 import { ModeSchema, ProfileSchema } from '../src/pipeline/schemas.ts';
 
+const KINDS = { cells: 'cell', checks: 'check' } as const;
+
 const HELP = `Usage: npm run build -- [options]
 
 Plans the matrix declared in content/, runs the cells missing from cache/ whose target can be
@@ -26,6 +28,8 @@ Options:
   --framework ID         only these frameworks
   --target ID            only these targets
   --mode MODE            only these modes (fp32, fast)
+  --only KIND            only jobs of this kind: cells (timed runs) or checks (the Rosetta
+                         checks, e.g. again after a change of runners/lib/equivalence)
   --profile PROFILE      run every target at this profile (full, cpu, smoke) instead of its own;
                          a trial: its results are kept in cache/, the datasets and the report
                          keep showing each target at its own profile
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
       framework: { type: 'string', multiple: true },
       target: { type: 'string', multiple: true },
       mode: { type: 'string', multiple: true },
+      only: { type: 'string' },
       profile: { type: 'string' },
       concurrency: { type: 'string' },
       strict: { type: 'boolean', default: false },
@@ -122,6 +127,7 @@ async function main(): Promise<number> {
     targets: list(values.target),
     modes: list(values.mode)?.map((mode) => oneOf(ModeSchema.options, mode, '--mode')),
     profile: values.profile === undefined ? undefined : oneOf(ProfileSchema.options, values.profile, '--profile'),
+    kinds: values.only === undefined ? undefined : [KINDS[oneOf(['cells', 'checks'] as const, values.only, '--only')]],
   };
 
   if (!values.plan) acquireLock(root, 'npm run build', reporter.log);

@@ -16,6 +16,8 @@ export interface Filters {
   frameworks?: string[];
   targets?: string[];
   modes?: Mode[];
+  /** Only jobs of these kinds (--only): e.g. the checks again after a change of the check, no cell. */
+  kinds?: PlannedJob['kind'][];
   /** Overrides each target's own profile (e.g. smoke in tests). */
   profile?: Profile;
 }
@@ -137,7 +139,7 @@ export async function plan(root: string, content: Content, stored: Stored, filte
 
   const cellContext = await keyContext(root, [SHARED_MODULE_DIR]);
   const cellEntries = groupBy(stored.cells, (entry) => cellId(entry.cell));
-  for (const benchmark of benchmarks) {
+  for (const benchmark of keep(filters.kinds, 'cell') ? benchmarks : []) {
     for (const framework of frameworks) {
       for (const target of content.targets.filter((t) => keep(filters.targets, t.id))) {
         for (const mode of benchmark.modes.filter((m) => keep(filters.modes, m))) {
@@ -151,7 +153,7 @@ export async function plan(root: string, content: Content, stored: Stored, filte
   }
 
   const cpu = checkTarget(content);
-  const checksKept = (!cpu || keep(filters.targets, cpu.id)) && keep(filters.modes, 'fp32');
+  const checksKept = keep(filters.kinds, 'check') && (!cpu || keep(filters.targets, cpu.id)) && keep(filters.modes, 'fp32');
   if (!checksKept) return jobs;
   const checkContext = await keyContext(root, [SHARED_MODULE_DIR, EQUIVALENCE_DIR]);
   const checkEntries = groupBy(stored.checks, (entry) => checkId(entry.check));

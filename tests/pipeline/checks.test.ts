@@ -62,6 +62,10 @@ describe('planning the checks', () => {
     expect(await checkIds({ modes: ['fast'] })).toEqual([]);
     expect(await checkIds({ targets: ['h100'] })).toEqual([]);
     expect(await checkIds({ targets: ['h100', 'cpu'], modes: ['fast', 'fp32'], frameworks: ['pytorch'], benchmarks: ['cnn-cifar10'] })).toEqual(['cnn-cifar10/pytorch']);
+    // --only: the checks alone (after a change of the check), or the cells alone.
+    const only = await plan(project.root, content, NOTHING, { kinds: ['check'], frameworks: ['jax'] });
+    expect(only.map((job) => job.id)).toEqual(content.benchmarks.map((b) => `${b.id}/jax`));
+    expect(checksOf(await plan(project.root, content, NOTHING, { kinds: ['cell'] }))).toEqual([]);
     // A check's timeout is its smoke cell's, whatever profile the cells are planned at.
     expect(checksOf(await plan(project.root, content, NOTHING, { profile: 'full' }))[0].timeoutS).toBe(content.benchmarks[0].timeout_s.smoke);
   });
