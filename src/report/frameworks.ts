@@ -24,13 +24,17 @@ export interface FrameworkRow {
   reason: string | null;
   /** One command line that runs it, or repeats the attempt. */
   reproduce: string;
+  /** Where today's framework runs in place of the study's, which cannot: that attempt. */
+  standsIn: StandIn | null;
 }
 
-function todayRow(report: Report, id: string, study: string[]): FrameworkRow {
+type StandIn = NonNullable<Extract<StudyFramework, { today: string }>['stands_in']>;
+
+function todayRow(report: Report, id: string, study: string[], standsIn: StandIn | null = null): FrameworkRow {
   const framework = report.frameworks.find((candidate) => candidate.id === id);
   if (!framework) {
     return { study, framework: id, frameworkName: null, status: 'not-declared', statusText: 'not declared', version: null, released: null,
-      reason: `the study's row names today's framework "${id}", which content/frameworks does not declare`, reproduce: `ls content/frameworks/${id}.json` };
+      reason: `the study's row names today's framework "${id}", which content/frameworks does not declare`, reproduce: `ls content/frameworks/${id}.json`, standsIn };
   }
   const rows = report.datasets.flatMap((dataset) => shownRows(dataset)).filter((row) => row.framework === id && (row.status === 'ok' || row.status === 'stale'));
   const measured = report.benchmarks.filter((benchmark) => rows.some((row) => row.benchmark === benchmark.id));
@@ -49,11 +53,12 @@ function todayRow(report: Report, id: string, study: string[]): FrameworkRow {
     released: null,
     reason: missing.length > 0 ? missing.join('; ') : null,
     reproduce: `npm run build -- --framework ${id}`,
+    standsIn,
   };
 }
 
 function studyRow(report: Report, row: StudyFramework): FrameworkRow {
-  if ('today' in row) return todayRow(report, row.today, row.names);
+  if ('today' in row) return todayRow(report, row.today, row.names, row.stands_in ?? null);
   const [status, attempt] = 'cannot_run' in row ? (['cannot-run', row.cannot_run] as const) : (['not-attempted', row.not_attempted] as const);
   return {
     study: row.names,
@@ -65,6 +70,7 @@ function studyRow(report: Report, row: StudyFramework): FrameworkRow {
     released: attempt.released,
     reason: attempt.reason,
     reproduce: attempt.reproduce,
+    standsIn: null,
   };
 }
 

@@ -21,9 +21,11 @@ const Attempt = z.strictObject({
 });
 
 /** One framework of the study, under every name its tables give it, and exactly one of: today's
- * framework id that stands for it, why it cannot run today, or why it was not attempted. */
+ * framework id that stands for it, why it cannot run today, or why it was not attempted. A framework
+ * of today that runs in place of one that cannot (plain Theano for Lasagne, a library on Theano)
+ * carries the attempt at the study's own as `stands_in`. */
 const StudyFramework = z.union([
-  z.strictObject({ names: z.array(text).nonempty(), today: z.string().regex(/^[a-z0-9][a-z0-9-]*$/) }),
+  z.strictObject({ names: z.array(text).nonempty(), today: z.string().regex(/^[a-z0-9][a-z0-9-]*$/), stands_in: Attempt.optional() }),
   z.strictObject({ names: z.array(text).nonempty(), cannot_run: Attempt }),
   z.strictObject({ names: z.array(text).nonempty(), not_attempted: Attempt }),
 ]);

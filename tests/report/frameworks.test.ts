@@ -43,6 +43,15 @@ describe('the framework table, 2017 and today', () => {
     expect(rowOf('R - Keras (TF)')).toMatchObject({ status: 'not-attempted', statusText: 'not attempted this round' });
   });
 
+  test("a framework of today that runs in place of the study's, which cannot, carries that attempt with its reason and command", () => {
+    const lasagne = rowOf('Lasagne (Theano)');
+    expect(lasagne.framework).toBe('theano');
+    expect(lasagne.standsIn).toMatchObject({ last_version: 'lasagne 0.1 (PyPI)', released: '2015-08-13' });
+    expect(lasagne.standsIn!.reason).toMatch(/does not import with Theano 1\.0\.5/);
+    expect(lasagne.standsIn!.reproduce).toContain('Lasagne==0.1');
+    expect(rowOf('PyTorch').standsIn).toBeNull();
+  });
+
   test("a study framework whose framework of today is not declared is shown as not declared, never as running", () => {
     // The fixture declares no gluon record.
     expect(rowOf('MXNet (Gluon API)')).toMatchObject({ study: ['MXNet (Gluon)', 'MXNet (Gluon API)'], framework: 'gluon', status: 'not-declared', frameworkName: null });

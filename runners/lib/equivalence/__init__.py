@@ -38,8 +38,8 @@ TRAINING_STEPS = 2
 LOSS_TOLERANCE = 1e-4  # |loss - reference| relative to the reference loss, at every step
 UPDATE_TOLERANCE = 1e-2  # per tensor: |trained - reference| relative to |reference - initial| (Euclidean norms)
 SCALE_FLOOR = {"gru": 1e-2}  # the GRU's two logits can both be near zero: a floor keeps "relative" meaningful
-PACKAGES = {"pytorch": ["torch"], "chainer": ["chainer", "numpy"], "jax": ["jax", "flax"], "keras": ["keras", "jax", "torch", "tensorflow"], "tensorflow": ["tensorflow", "keras"],
-            "onnxruntime": ["onnxruntime", "onnx"], "mlx": ["mlx", "mlx-cpu"], "gluon": ["mxnet"], "mxnet": ["mxnet"]}
+PACKAGES = {"pytorch": ["torch"], "jax": ["jax", "flax"], "keras": ["keras", "jax", "torch", "tensorflow"], "tensorflow": ["tensorflow", "keras"], "onnxruntime": ["onnxruntime", "onnx"],
+            "gluon": ["mxnet"], "mxnet": ["mxnet"], "chainer": ["chainer", "numpy"], "theano": ["Theano", "numpy"], "paddle": ["paddlepaddle", "numpy"], "mlx": ["mlx", "mlx-cpu"], "tinygrad": ["tinygrad", "numpy"]}
 
 
 def probe(model: str, params) -> tuple[np.ndarray, str]:

@@ -69,5 +69,38 @@ def chainer(namespace: dict, x: np.ndarray) -> np.ndarray:
         return chainer_.backends.cuda.to_cpu(namespace["net"](namespace["device"].send(inputs)).array)
 
 
-FORWARD = {"pytorch": pytorch, "chainer": chainer, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime,
-           "mlx": mlx, "gluon": gluon, "mxnet": mxnet}
+def paddle(namespace: dict, x: np.ndarray) -> np.ndarray:
+    import paddle as paddle_
+    net = namespace["net"]
+    for name, parameter in net.named_parameters():
+        if name in namespace.get("canonical", {}):  # the training runners load it in reset()
+            parameter.set_value(namespace["canonical"][name])
+    net.eval()  # dropout off, BatchNorm on its running statistics
+    inputs = paddle_.to_tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)  # NHWC -> NCHW
+    with paddle_.no_grad():
+        return net(inputs).numpy()
+
+
+def theano(namespace: dict, x: np.ndarray) -> np.ndarray:
+    """A Theano runner's network is a symbolic expression over its shared variables (`p`, by canonical
+    name): compiled here from its input variable to its output, dropout off, in the runner's mode."""
+    import theano as theano_
+    for name, w in namespace.get("canonical", {}).items():  # the training runners load it in reset()
+        namespace["p"][name].set_value(w)
+    inputs = namespace["images"] if x.ndim == 4 else namespace["tokens"]
+    output = namespace["features"] if "features" in namespace else namespace["logits"]
+    x = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x  # NHWC -> NCHW
+    return theano_.function([inputs], output, mode=namespace["mode"])(x.astype(inputs.dtype))
+
+
+def tinygrad(namespace: dict, x: np.ndarray) -> np.ndarray:
+    from tinygrad import Tensor
+    for name, t in namespace["state"].items():
+        if name in namespace.get("canonical", {}):  # the training runners load it in reset()
+            t.assign(namespace["canonical"][name])
+    inputs = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x.astype(np.int32)  # NHWC -> NCHW
+    return namespace["net"](Tensor(inputs, device=namespace["device"])).numpy()  # outside Context(TRAINING=1): dropout off, BatchNorm on its running statistics
+
+
+FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime, "gluon": gluon,
+           "mxnet": mxnet, "chainer": chainer, "theano": theano, "paddle": paddle, "mlx": mlx, "tinygrad": tinygrad}

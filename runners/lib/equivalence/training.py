@@ -235,12 +235,106 @@ def mxnet(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], di
     return losses, canonical_from_torch(state)
 
 
+def canonical_from_mlx(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """MLX's names and layouts back to the canonical ones: the inverse of the runners' mlx_layout
+    (OHWI -> HWIO, (out, in) -> (in, out); the GRU's Wx, Wh, b and bh hold the r, z, n gates one
+    above the other, (out, in) as nn.Linear's)."""
+    gru_kinds = {"Wx": "input_kernel", "Wh": "recurrent_kernel", "b": "input_bias", "bh": "recurrent_bias"}
+    weights = {}
+    for name, w in state.items():
+        layer, kind = name.split(".")
+        if layer == "gru":
+            weights.update({f"gru.{gru_kinds[kind]}.{gate}": part.T for gate, part in zip("rzn", np.split(w, 3, axis=0))})
+        elif layer == "embedding":
+            weights["embedding.table"] = w
+        else:
+            weights[f"{layer}.{'kernel' if kind == 'weight' else 'bias'}"] = w.transpose(1, 2, 3, 0) if w.ndim == 4 else w.T
+    return weights
+
+
+def mlx(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Dropout off with net.eval(): nn.Dropout is then the identity, and nn.value_and_grad still
+    differentiates the runner's step (the check runs fp32: the eager step, traced anew every call)."""
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+    net = namespace["net"]
+    namespace["reset"](0)
+    net.eval()
+    try:
+        batch = mx.array(idx)  # the timed loop's type: a row of the batches as an mx.array
+        losses = [float(namespace["train_step"](batch).item()) for _ in range(steps)]
+    finally:
+        net.train()
+    return losses, canonical_from_mlx({name: np.array(w) for name, w in tree_flatten(net.parameters())})
+
+
+def paddle(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Dropout off with the network's own training flag only: the CNN's F.dropout calls read it; net.eval()
+    would also put nn.GRU's rnn operator in inference mode, which keeps nothing for its backward. Paddle's
+    layouts are PyTorch's but for the dense kernels, (in, out) as the canonical ones; its parameter names
+    are PyTorch's (named_parameters, since nn.GRU's state dict names its weights twice)."""
+    import paddle as paddle_
+    net = namespace["net"]
+    namespace["reset"](0)
+    net.train()  # the forward check leaves every layer in inference mode
+    net.training = False
+    batch = paddle_.to_tensor(idx)  # the timed loop's type: a row of the device-resident batches
+    losses = [float(namespace["train_step"](batch)) for _ in range(steps)]
+    net.training = True
+    state = {name: p.numpy() for name, p in net.named_parameters()}
+    torch_state = {name: w.T if name.startswith("dense") and w.ndim == 2 else w for name, w in state.items()}
+    return losses, canonical_from_torch(torch_state)
+
+
+def theano(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """In Theano, dropout is part of the compiled step: the CNN runner's compile_step(train=False)
+    compiles its step once more, the runner's way, with the dropout masks left out of the graph, and
+    that function stands in for the runner's `step` while its train_step runs (the GRU has no dropout).
+    The parameters are shared variables by canonical name (`p`): Theano's layouts are the canonical
+    ones but for the CNN's conv kernels (OIHW) and its first dense layer's rows ((C, H, W) order)."""
+    step = namespace["step"]
+    if "compile_step" in namespace:
+        namespace["step"] = namespace["compile_step"](train=False)
+    try:
+        namespace["reset"](0)
+        losses = [float(namespace["train_step"](idx)) for _ in range(steps)]  # idx: the timed loop's type, an int64 row
+    finally:
+        namespace["step"] = step
+    weights = {}
+    for name, w in ((name, p.get_value()) for name, p in namespace["p"].items()):
+        if name == "dense1.kernel":
+            w = w.reshape(100, 8, 8, 512).transpose(1, 2, 0, 3).reshape(6400, 512)
+        weights[name] = w.transpose(2, 3, 1, 0) if w.ndim == 4 else w
+    return losses, weights
+
+
+def tinygrad(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """Dropout off: Tensor.dropout is the identity while the runner's reset and train_step run (the step
+    enters Context(TRAINING=1), which its optimizer needs and which would switch dropout on). tinygrad's
+    names and layouts are PyTorch's; the GRU runner's cell names its tensors as nn.GRUCell does (gru.weight_ih)."""
+    from tinygrad import Tensor
+    dropout = Tensor.dropout
+    Tensor.dropout = lambda self, p=0.5: self
+    try:
+        namespace["reset"](0)
+        batch = Tensor(idx.astype(np.int32), device=namespace["device"])  # the timed loop's type: one realized batch of indices
+        losses = [namespace["train_step"](batch).item() for _ in range(steps)]
+    finally:
+        Tensor.dropout = dropout
+    state = {name: t.numpy() for name, t in namespace["state"].items()}
+    return losses, canonical_from_torch({f"{name}_l0" if name.startswith("gru.") else name: w for name, w in state.items()})
+
+
 TRAINING = {
     "pytorch": pytorch,
+    "jax": jax,
+    "keras": keras,
+    "tensorflow": tensorflow,
+    "gluon": gluon,
     "mxnet": mxnet,
     "chainer": chainer,
-    "keras": keras,
-    "gluon": gluon,
-    "tensorflow": tensorflow,
-    "jax": jax,
+    "theano": theano,
+    "paddle": paddle,
+    "mlx": mlx,
+    "tinygrad": tinygrad,
 }
