@@ -146,7 +146,7 @@ describe('npm run build, end to end', () => {
     expect(await readdir(join(project.root, 'cache/history/resnet50-features/pytorch'))).toEqual([]);
     expect(await readdir(join(project.root, 'cache/resnet50-features/pytorch'))).toHaveLength(1); // the current result stays
     expect((await prune('--keep', 'x')).stderr).toMatch(/--keep must be a whole number/);
-  });
+  }, 60_000); // four Node processes: over 5 s on a busy 2-core machine
 
   test('a second build on the same tree refuses while one runs, naming it', async () => {
     const lock = join(project.root, '.rosetta.lock');
