@@ -62,7 +62,6 @@ export function seedSpread(row: Pick<DatasetRow, 'result'>): SeedSpread | null {
   return { seeds: values.length, ...meanAndSd(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-
 /** The verdict of one group of results of the same benchmark, target and mode. */
 function compare(rows: { row: DatasetRow; spread: SeedSpread }[]): Pick<ParityCheck, 'accuracies' | 'sd' | 'seeds' | 'band' | 'verdict' | 'outliers'> {
   const compared = rows.filter(({ spread }) => spread.seeds >= MIN_SEEDS);
