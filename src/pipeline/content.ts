@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CHECKS_FOLDER, HISTORY_FOLDER } from './cache.ts';
 import { UserError } from './errors.ts';
-import { runnerPath } from './key.ts';
+import { hostFiles, runnerPath } from './key.ts';
 import { BenchmarkSchema, FrameworkSchema, TargetSchema } from './schemas.ts';
 import type { Benchmark, Framework, Target } from './schemas.ts';
 
@@ -61,7 +61,7 @@ export async function loadContent(root: string): Promise<Content> {
     for (const target of Object.keys(framework.unavailable_on)) {
       if (!targetIds.has(target)) throw new UserError(`framework ${framework.id}: unknown target "${target}" in unavailable_on`);
     }
-    const files = [framework.environment.requirements, ...framework.implements.map((benchmark) => runnerPath(framework, benchmark))];
+    const files = [framework.environment.requirements, ...hostFiles(framework), ...framework.implements.map((benchmark) => runnerPath(framework, benchmark))];
     for (const file of files) {
       await access(join(root, file)).catch(() => {
         throw new UserError(`framework ${framework.id} needs ${file}, which does not exist (content/frameworks/${framework.id}.json)`);

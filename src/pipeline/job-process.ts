@@ -22,8 +22,10 @@ const OUTPUT_LIMIT_BYTES = OUTPUT_LIMIT_MB * 1024 * 1024;
 /** The most of its stderr a job keeps (its tail), whatever it prints. */
 const STDERR_LIMIT_BYTES = 64 * 1024;
 
-/** The arguments of the target's Python for a job: its runner, or the check of its runner. */
-export function jobArgs(job: Pick<PlannedJob, 'kind' | 'runner'>): string[] {
+/** The arguments of the target's Python for a job: its runner, or the check of its runner. A
+ * runner in another language goes through its framework's host, which runs the check too. */
+export function jobArgs(job: Pick<PlannedJob, 'kind' | 'runner' | 'host'>): string[] {
+  if (job.host) return [job.host, job.runner!, ...(job.kind === 'check' ? ['--check'] : []), '--cell', '-'];
   return job.kind === 'cell' ? [job.runner!, '--cell', '-'] : ['-m', 'equivalence', '--runner', job.runner!, '--cell', '-'];
 }
 

@@ -39,9 +39,14 @@ export function cellKey(inputs: KeyInputs): string {
   return sha256(canonicalJson(inputs));
 }
 
+const EXTENSIONS = { python: 'py', typescript: 'ts', r: 'R' } as const;
+
 export function runnerPath(framework: Framework, benchmark: string): string {
-  return `${framework.runner_dir}/${benchmark.replaceAll('-', '_')}.py`;
+  return `${framework.runner_dir}/${benchmark.replaceAll('-', '_')}.${EXTENSIONS[framework.host?.language ?? 'python']}`;
 }
+
+/** What runs a framework's runners besides them and the shared module: its host's files, if any. */
+export const hostFiles = (framework: Framework): string[] => (framework.host ? [framework.host.program, ...framework.host.files] : []);
 
 /** sha256 of a file's content, streamed (the data sets are hundreds of MB). */
 async function hashFile(path: string): Promise<string> {
@@ -100,7 +105,7 @@ export async function keyInputs(
   framework: Framework,
   target: Target,
 ): Promise<KeyInputs> {
-  const executed = [runnerPath(framework, cell.benchmark), ...context.sharedFiles];
+  const executed = [runnerPath(framework, cell.benchmark), ...hostFiles(framework), ...context.sharedFiles];
   const files: Record<string, string> = {};
   for (const path of executed) files[path] = await context.hash(path);
   const data: Record<string, string | null> = {};

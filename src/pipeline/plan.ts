@@ -36,6 +36,8 @@ interface Planned<Kind extends string, Entry> {
   key: string | null;
   inputs: KeyInputs | null;
   runner: string | null;
+  /** The Python program that runs a runner in another language (the framework's host), else null. */
+  host?: string | null;
   timeoutS: number;
   /** Whether the job's target can be launched from this machine. */
   runnable: boolean;
@@ -124,7 +126,7 @@ async function planJob<Kind extends 'cell' | 'check', E extends CacheEntry | Che
   const problem = cannot(benchmark, framework, target);
   if (problem) return { ...base, ...empty, ...problem };
   const inputs = await keyInputs(context, base.cell, benchmark, framework, target!);
-  return { ...base, ...againstCache(inputs, known), reason: null, runner: runnerPath(framework, benchmark.id) };
+  return { ...base, ...againstCache(inputs, known), reason: null, runner: runnerPath(framework, benchmark.id), host: framework.host?.program ?? null };
 }
 
 /**

@@ -50,6 +50,11 @@ export const FrameworkSchema = z.strictObject({
   implements: unique(id),
   unavailable_on: z.record(z.string(), z.string()),
   notes: z.string(),
+  // Runners in another language (runners/<framework>/<benchmark>.ts or .R): `program`, a Python
+  // program in the framework's environment, runs them (`program RUNNER --cell -`, and with
+  // `--check` the Rosetta check); `files`, what else they execute (a worker, package pins). All
+  // of these are inputs of the keys, like the runner.
+  host: z.strictObject({ language: z.enum(['typescript', 'r']), program: repoPath, files: z.array(repoPath) }).optional(),
 });
 
 // How cells reach a target's machine. `local`: this machine's framework environments. `offline`:

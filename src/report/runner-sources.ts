@@ -1,4 +1,4 @@
-// An Astro content loader for the runners' Python source: every .py file in each declared
+// An Astro content loader for the runners' source: every .py, .ts and .R file in each declared
 // framework's runner_dir, so the Rosetta stone page can show them side by side.
 import { readdir, readFile } from 'node:fs/promises';
 import type { Loader } from 'astro/loaders';
@@ -15,7 +15,7 @@ export function runnerSources(frameworksDir: string | URL): Loader {
       for (const name of names) {
         const framework = FrameworkSchema.parse(JSON.parse(await readFile(new URL(name, frameworks), 'utf8')));
         const dir = new URL(`${framework.runner_dir.replace(/\/+$/, '')}/`, config.root);
-        const files = (await readdir(dir).catch(() => [] as string[])).filter((file) => file.endsWith('.py')).sort();
+        const files = (await readdir(dir).catch(() => [] as string[])).filter((file) => /\.(py|ts|R)$/.test(file)).sort();
         if (files.length === 0) logger.info(`${framework.id}: no runner files in ${framework.runner_dir} yet`);
         for (const file of files) {
           const path = `${framework.runner_dir.replace(/\/+$/, '')}/${file}`;

@@ -1,8 +1,9 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { loadContent } from '../../src/pipeline/content.ts';
 import { canonicalJson, cellKey, diffInputs, SEED, steeringVariables } from '../../src/pipeline/key.ts';
+import { jobArgs } from '../../src/pipeline/job-process.ts';
 import { cellsOf, plan } from '../../src/pipeline/plan.ts';
 import { copyProject } from './project.ts';
 import type { Project } from './project.ts';
@@ -138,5 +139,51 @@ describe('what a key covers besides files', () => {
     } finally {
       delete process.env.OMP_NUM_THREADS;
     }
+  });
+});
+
+describe('a framework whose runners are in another language (a host runs them)', () => {
+  /** A TypeScript framework "hosted": its runner, its host program and the worker the host names. */
+  async function addHosted(): Promise<void> {
+    const dir = join(project.root, 'runners', 'hosted');
+    await mkdir(dir, { recursive: true });
+    for (const file of ['resnet50_features.ts', 'host.py', 'worker.ts', 'package.json']) await writeFile(join(dir, file), `// ${file}\n`);
+    await writeFile(join(project.root, 'runners', 'hosted', 'requirements.txt'), 'numpy==2.4.6\n');
+    await writeFile(join(project.root, 'content', 'frameworks', 'hosted.json'), JSON.stringify({
+      id: 'hosted', name: 'Hosted', runner_dir: 'runners/hosted',
+      environment: { requirements: 'runners/hosted/requirements.txt', variables: {} },
+      implements: ['resnet50-features'], unavailable_on: {}, notes: '',
+      host: { language: 'typescript', program: 'runners/hosted/host.py', files: ['runners/hosted/worker.ts', 'runners/hosted/package.json'] },
+    }));
+  }
+
+  test('its runners have the language\'s extension, and its host and the host\'s files are inputs of its keys only', async () => {
+    await addHosted();
+    const jobs = await plan(project.root, await loadContent(project.root), { cells: [], checks: [] });
+    const cell = cellsOf(jobs).find((c) => c.cell.framework === 'hosted' && c.key)!;
+    expect(cell.runner).toBe('runners/hosted/resnet50_features.ts');
+    expect(Object.keys(cell.inputs!.files)).toEqual(expect.arrayContaining(['runners/hosted/resnet50_features.ts', 'runners/hosted/host.py', 'runners/hosted/worker.ts', 'runners/hosted/package.json']));
+    const before = await keys();
+    await appendFile(join(project.root, 'runners', 'hosted', 'worker.ts'), '// changed\n');
+    const ids = changed(before, await keys());
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((id) => id.includes('/hosted/'))).toBe(true);
+  });
+
+  test('the build starts its cells and checks through the host, with the runner as its argument', async () => {
+    await addHosted();
+    const jobs = await plan(project.root, await loadContent(project.root), { cells: [], checks: [] });
+    const cell = jobs.find((j) => j.kind === 'cell' && j.cell.framework === 'hosted' && j.key)!;
+    const check = jobs.find((j) => j.kind === 'check' && j.cell.framework === 'hosted' && j.key)!;
+    expect(jobArgs(cell)).toEqual(['runners/hosted/host.py', 'runners/hosted/resnet50_features.ts', '--cell', '-']);
+    expect(jobArgs(check)).toEqual(['runners/hosted/host.py', 'runners/hosted/resnet50_features.ts', '--check', '--cell', '-']);
+    const python = jobs.find((j) => j.kind === 'check' && j.cell.framework === 'pytorch' && j.key)!;
+    expect(jobArgs(python)).toEqual(['-m', 'equivalence', '--runner', python.runner, '--cell', '-']);
+  });
+
+  test('a host file that does not exist is a clear content error', async () => {
+    await addHosted();
+    await rm(join(project.root, 'runners', 'hosted', 'worker.ts'));
+    await expect(loadContent(project.root)).rejects.toThrow(/hosted needs runners\/hosted\/worker.ts, which does not exist/);
   });
 });

@@ -12,6 +12,7 @@ from the shared module rosetta/, so that changing the check never invalidates a 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import math
 import os
 from pathlib import Path
@@ -64,16 +65,19 @@ def versions(family: str) -> dict[str, str]:
     return found
 
 
-def check(runner: Path, spec: dict) -> dict:
+def check(runner: Path, spec: dict, namespace: dict | None = None) -> dict:
     """Builds the runner's network with `spec` as its cell (fp32, cpu), runs it on the model's probe
     and compares with the NumPy reference; for a training benchmark also runs the runner's own
-    training step (training_check). Raises if the runner cannot build its network."""
+    training step (training_check). Raises if the runner cannot build its network. A runner in
+    another language is built by its host, which passes the `namespace` its sections would leave
+    (data, param_count and what the family's forward and training adapters read)."""
     family, cell = runner.parent.name, rosetta.parse_cell(spec)
     model = rosetta.BENCHMARKS[cell.benchmark].model
     if cell.mode != "fp32" or cell.device != "cpu":
         raise ValueError(f"the check runs in fp32 on the cpu, not {cell.mode} on {cell.device}")
     trains = model in reference.GRADIENTS
-    namespace = run_sections(runner, spec, MODEL_SECTIONS + (("Training step",) if trains else ()))
+    if namespace is None:
+        namespace = run_sections(runner, spec, MODEL_SECTIONS + (("Training step",) if trains else ()))
     x, described = probe(model, cell.params)
     y = np.asarray(forward.FORWARD[family](namespace, x), np.float64)
     expected = reference.FORWARD[model](initial_weights(model, cell.params), x)
@@ -98,6 +102,14 @@ def check(runner: Path, spec: dict) -> dict:
         "passed": bool(max_abs_diff <= TOLERANCE * scale and param_count == expected_count and (trained is None or trained["passed"])),
         "versions": versions(family),
     }
+
+
+def emit(outcome: dict) -> None:
+    """Prints a check's outcome as the protocol's one result event, on the real standard output."""
+    if not math.isfinite(outcome["max_abs_diff"]):
+        outcome = {**outcome, "max_abs_diff": None, "relative_diff": None}  # JSON has no infinity
+    STDOUT.write(json.dumps({"protocol": rosetta.cell.PROTOCOL, "event": "result", **outcome}) + "\n")
+    STDOUT.flush()
 
 
 def initial_weights(model: str, params) -> dict[str, np.ndarray]:

@@ -8,12 +8,10 @@ imported, 1 the network could not be built or run."""
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 import equivalence
-import rosetta
 
 
 def main() -> int:
@@ -27,10 +25,7 @@ def main() -> int:
     except ImportError as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 3
-    if not math.isfinite(outcome["max_abs_diff"]):
-        outcome = {**outcome, "max_abs_diff": None, "relative_diff": None}  # JSON has no infinity
-    equivalence.STDOUT.write(json.dumps({"protocol": rosetta.cell.PROTOCOL, "event": "result", **outcome}) + "\n")
-    equivalence.STDOUT.flush()
+    equivalence.emit(outcome)
     return 0
 
 
