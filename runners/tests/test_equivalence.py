@@ -175,3 +175,31 @@ def test_a_training_step_that_diverges_fails_with_an_outcome_json_can_carry(nump
     assert steps["losses"][0] is not None and steps["losses"][1] is None  # the loss before any update, then NaN
     assert steps["loss_relative_diff"] is None and steps["update_relative_diff"] is None
     json.dumps(outcome["training"], allow_nan=False)  # NaN is not JSON: the build could not read it
+
+
+def test_the_reference_training_is_stored_once_and_read_back_unless_unreadable(tmp_path, monkeypatch):
+    from equivalence import reference_cache
+    monkeypatch.setenv("ROSETTA_REFERENCE_CACHE", str(tmp_path))
+    weights = rosetta.canonical_weights("gru", vocab_size=40, embed_dim=6, hidden=5)
+    tokens, labels = np.array([[1, 2, 3], [0, 4, 39]]), np.array([1, 0])
+    adam = lambda: reference.adam(0.01, 0.9, 0.999, 1e-7)  # a fresh optimizer state for each training
+    computed = reference_cache.train("gru", "Adam", adam(), weights, tokens, labels, 2)
+    (entry,) = tmp_path.glob("*.npz")
+
+    def refused(*args):
+        raise AssertionError("computed again")
+    monkeypatch.setattr(reference, "train", refused)
+    stored = reference_cache.train("gru", "Adam", adam(), weights, tokens, labels, 2)
+    assert stored[0] == computed[0] and sorted(stored[1]) == sorted(computed[1])
+    assert all(np.array_equal(stored[1][name], computed[1][name]) for name in computed[1])
+    with pytest.raises(AssertionError, match="computed again"):  # another optimizer, or other steps: another entry
+        reference_cache.train("gru", "Adam (another)", adam(), weights, tokens, labels, 2)
+    with pytest.raises(AssertionError, match="computed again"):
+        reference_cache.train("gru", "Adam", adam(), weights, tokens, labels, 3)
+
+    entry.write_bytes(b"not an npz")  # a corrupt entry: computed again and replaced, no error
+    monkeypatch.undo()
+    monkeypatch.setenv("ROSETTA_REFERENCE_CACHE", str(tmp_path))
+    again = reference_cache.train("gru", "Adam", adam(), weights, tokens, labels, 2)
+    assert again[0] == computed[0] and np.load(entry)["@losses"].tolist() == computed[0]
+    assert not list(tmp_path.glob("*.tmp"))

@@ -1,8 +1,10 @@
 // Python environments: one virtual environment per set of requirements, created on first use under
 // .venvs/ (or $ROSETTA_VENVS), in a folder named by the hash of the requirements (their lines, not
 // the file's name), so frameworks that pin the same packages share one environment, and a CI cache
-// keyed by that name stays valid exactly as long as the requirements do. pip's downloads are kept
-// in the same folder (pip-cache/), so a cached folder also spares the downloads of a new one.
+// keyed by that name stays valid exactly as long as the requirements do. They are made by uv (a
+// pinned version, installed once with pip beside them), which downloads and unpacks in parallel;
+// its cache is kept in the same folder (uv-cache/, linked into the environments rather than
+// copied), so a cached folder also spares the downloads of a new one.
 import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -12,6 +14,8 @@ import type { Framework } from './schemas.ts';
 /** Installed beside every framework's own requirements (the runners' tests need pytest). */
 export const TEST_REQUIREMENTS = 'runners/requirements-test.txt';
 const COMPLETE = '.complete';
+/** The installer's pin: changing it changes no environment's name (the requirements do). */
+const UV_VERSION = '0.13.9';
 const BUILD_CONSTRAINTS = 'build-constraints.txt';
 
 export interface Environment {
@@ -25,7 +29,7 @@ export const environmentsRoot = (root: string) => process.env.ROSETTA_VENVS ?? j
 /** The Python the environments are made with (and the build's helper scripts run with). */
 export const systemPython = () => process.env.ROSETTA_PYTHON ?? 'python3';
 
-/** The requirement lines of a file, comments and blank lines left out, sorted: what pip installs. */
+/** The requirement lines of a file, comments and blank lines left out, sorted: what is installed. */
 async function requirementLines(root: string, path: string): Promise<string[]> {
   const text = await readFile(join(root, path), 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`cannot read the requirements ${path}: ${error.code ?? error.message}`);
@@ -33,7 +37,7 @@ async function requirementLines(root: string, path: string): Promise<string[]> {
   return text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean).sort();
 }
 
-/** A package's name as pip compares it (PEP 503): lower case, runs of - _ . as one dash. */
+/** A package's name as installers compare it (PEP 503): lower case, runs of - _ . as one dash. */
 export const packageName = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '-');
 
 /** The exact pins of a requirements file (`name==version` lines), by package name. */
@@ -57,7 +61,7 @@ export function versionMismatches(pins: Record<string, string>, installed: Recor
   });
 }
 
-/** The constraints of the builds pip runs for source distributions (their isolated build
+/** The constraints of the builds of source distributions (their isolated build
  * environments): build-constraints.txt beside the requirements, when there is one, e.g. an old
  * setup.py that needs a setuptools older than the newest. Undefined when there is none. */
 async function buildConstraints(root: string, requirements: string): Promise<string | undefined> {
@@ -81,7 +85,7 @@ const making = new Map<string, Promise<Environment>>();
  * Returns the framework's environment, creating it when missing (once per process, however many
  * frameworks share it). It is built in a temporary folder and renamed into place when complete,
  * so an interrupted creation never looks usable and two processes creating it at once do not step
- * on each other. Throws with pip's output on failure.
+ * on each other. Throws with the installer's output on failure.
  */
 export async function ensureEnvironment(root: string, framework: Framework, log: (line: string) => void): Promise<Environment> {
   const dir = await environmentDir(root, framework);
@@ -89,19 +93,74 @@ export async function ensureEnvironment(root: string, framework: Framework, log:
   return making.get(dir)!;
 }
 
+/** uv, installed with pip into its own environment under the environments' folder (once). */
+let installing: Promise<string> | undefined;
+function installer(root: string): Promise<string> {
+  installing ??= (async () => {
+    const dir = join(environmentsRoot(root), `uv-${UV_VERSION}`);
+    const uv = join(dir, 'bin', 'uv');
+    if (await exists(join(dir, COMPLETE))) return uv;
+    const building = `${dir}.${process.pid}.tmp`;
+    try {
+      await execa(systemPython(), ['-m', 'venv', building]);
+      await execa(join(building, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `uv==${UV_VERSION}`], { all: true });
+      await writeFile(join(building, COMPLETE), `${new Date().toISOString()}\n`);
+    } catch (error) {
+      await rm(building, { recursive: true, force: true });
+      throw new Error(`could not install the installer uv ${UV_VERSION} from PyPI:\n${String((error as { all?: string }).all ?? (error as Error).message).split('\n').slice(-15).join('\n')}`);
+    }
+    await rm(dir, { recursive: true, force: true });
+    await rename(building, dir).catch(async (error: NodeJS.ErrnoException) => {
+      await rm(building, { recursive: true, force: true });
+      if (!(await exists(join(dir, COMPLETE)))) throw error; // another process finished it first
+    });
+    return uv; // uv finds its own binary wherever the folder is: no script's shebang is used
+  })();
+  installing.catch(() => (installing = undefined)); // a later call tries again
+  return installing;
+}
+
+/**
+ * uv reads none of pip's configuration, so the settings pip has on this machine (`pip config list`:
+ * a wheelhouse, local indexes, constraints, a certificate file, from pip's files or PIP_*
+ * variables) are passed on, and uv picks versions across all indexes as pip does: both install the
+ * same files (e.g. a CPU build of PyTorch that lies on disk, rather than a CUDA build of GBs).
+ */
+async function pipSettings(): Promise<{ args: string[]; env: Record<string, string> }> {
+  const listed = await execa(systemPython(), ['-m', 'pip', 'config', 'list']).then((run) => run.stdout, () => '');
+  const args = ['--index-strategy', 'unsafe-best-match'];
+  const env: Record<string, string> = {};
+  const flags: Record<string, string> = { 'find-links': '--find-links', 'index-url': '--index-url', 'extra-index-url': '--extra-index-url', constraint: '--constraint' };
+  const seen = new Set<string>();
+  for (const line of listed.split('\n')) {
+    const setting = /^[^.]*\.([a-z-]+)='(.*)'$/.exec(line.trim());
+    if (!setting) continue;
+    const [, name, value] = setting;
+    if (name === 'cert') env.SSL_CERT_FILE = value;
+    for (const item of flags[name] ? value.split(/\s+/).filter(Boolean) : []) {
+      if (!seen.has(`${name} ${item}`)) args.push(flags[name], item);
+      seen.add(`${name} ${item}`);
+    }
+  }
+  return { args, env };
+}
+
 async function createEnvironment(root: string, framework: Framework, dir: string, log: (line: string) => void): Promise<Environment> {
   const environment = { python: join(dir, 'bin', 'python'), dir };
   if (await exists(join(dir, COMPLETE))) return environment;
 
-  log(`creating the Python environment of ${framework.environment.requirements} in ${dir} (first use; this takes a few minutes)`);
+  log(`creating the Python environment of ${framework.environment.requirements} in ${dir} (first use; this takes a minute or two)`);
   const building = `${dir}.${process.pid}.tmp`;
   const python = join(building, 'bin', 'python');
   try {
-    await execa(systemPython(), ['-m', 'venv', building]);
-    const constraints = await buildConstraints(root, framework.environment.requirements); // pip passes PIP_CONSTRAINT on to its build environments
-    await execa(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
-      '-r', join(root, framework.environment.requirements), '-r', join(root, TEST_REQUIREMENTS)],
-    { all: true, env: { PIP_CACHE_DIR: join(environmentsRoot(root), 'pip-cache'), ...(constraints && { PIP_CONSTRAINT: join(root, constraints) }) } });
+    const uv = await installer(root);
+    await execa(systemPython(), ['-m', 'venv', building]); // with the pip and setuptools of this Python, as before uv (Theano needs setuptools)
+    const constraints = await buildConstraints(root, framework.environment.requirements); // for the builds of source distributions
+    const pip = await pipSettings();
+    await execa(uv, ['pip', 'install', '--quiet', '--python', python, '--link-mode', 'hardlink', ...pip.args,
+      '-r', join(root, framework.environment.requirements), '-r', join(root, TEST_REQUIREMENTS),
+      ...(constraints ? ['--build-constraints', join(root, constraints)] : [])],
+    { all: true, env: { ...pip.env, UV_CACHE_DIR: join(environmentsRoot(root), 'uv-cache'), UV_NO_CONFIG: '1' } });
     await writeFile(join(building, 'requirements.txt'), `${(await requirementLines(root, framework.environment.requirements)).join('\n')}\n`);
     await writeFile(join(building, COMPLETE), `${new Date().toISOString()}\n`);
   } catch (error) {

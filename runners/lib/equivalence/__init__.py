@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import rosetta  # noqa: E402
 from rosetta.rng import Random  # noqa: E402
 
-from . import forward, reference, training  # noqa: E402
+from . import forward, reference, reference_cache, training  # noqa: E402
 from .sections import MODEL_SECTIONS, run_sections  # noqa: E402
 
 VERSION = 2
@@ -152,13 +152,13 @@ def training_check(family: str, model: str, cell, namespace: dict) -> dict:
     deviations = training.adam_deviations(family, namespace) if model == "gru" else []
     name, update, spec_update = optimizers(model, cell.params, deviations)
     x, y = data.x_train[idx], data.y_train[idx]
-    expected_losses, expected = reference.train(reference.GRADIENTS[model], update, initial, x, y, TRAINING_STEPS)
+    expected_losses, expected = reference_cache.train(model, f"{name} {cell.params!r}", update, initial, x, y, TRAINING_STEPS)
     if sorted(trained) != sorted(expected):
         raise ValueError(f"the trained weights are {sorted(trained)}, the reference's {sorted(expected)}")
     loss_diff, update_diff, worst = compare(losses, trained, expected_losses, expected, initial)
     by_design = None
     if spec_update is not None:  # how far the framework's documented algorithm is from the spec's, in float64
-        spec_losses, spec_weights = reference.train(reference.GRADIENTS[model], spec_update, initial, x, y, TRAINING_STEPS)
+        spec_losses, spec_weights = reference_cache.train(model, f"Adam {cell.params!r}", spec_update, initial, x, y, TRAINING_STEPS)
         spec_loss_diff, spec_update_diff, spec_worst = compare(expected_losses, expected, spec_losses, spec_weights, initial)
         by_design = {"difference": f"the framework's Adam: {'; '.join(training.ADAM_DEVIATIONS[d] for d in deviations)}",
                      "loss_relative_diff": spec_loss_diff, "update_relative_diff": spec_update_diff, "worst_tensor": spec_worst}
