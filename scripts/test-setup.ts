@@ -1,9 +1,9 @@
 // Runs before `npm test`: installs the Debian packages some tests drive when they are missing
 // (Chromium for the report's browser test, as Playwright's own browser download cannot work on
 // these machines; OpenSSH's server for the ssh launcher's test; Slurm and munge for the slurm
-// launcher's test, which starts a one-node cluster of its own), then makes every framework's
-// Python environment that is missing, several at once (pip is mostly waiting on downloads), so the
-// tests find them ready. Prints how long each part took.
+// launcher's test, which starts a one-node cluster of its own; R and reticulate for the R runners of
+// runners/r-keras), then makes every framework's Python environment that is missing, several at once
+// (uv is mostly waiting on downloads), so the tests find them ready. Prints how long each part took.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { loadContent } from '../src/pipeline/content.ts';
@@ -17,6 +17,8 @@ const NEEDED = [
   { path: '/usr/sbin/sshd', pkg: 'openssh-server' },
   { path: '/usr/sbin/slurmctld', pkg: 'slurm-wlm' },
   { path: '/usr/sbin/munged', pkg: 'munge' },
+  { path: '/usr/bin/Rscript', pkg: 'r-base-core' },
+  { path: '/usr/lib/R/site-library/reticulate/DESCRIPTION', pkg: 'r-cran-reticulate' },
 ];
 const missing = NEEDED.filter(({ path }) => !existsSync(path)).map(({ pkg }) => pkg);
 if (missing.length) {

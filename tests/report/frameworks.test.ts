@@ -40,7 +40,7 @@ describe('the framework table, 2017 and today', () => {
     expect(rowOf('Caffe2')).toMatchObject({ status: 'cannot-run', released: '2018-07-10', reproduce: 'python3.11 -m pip download caffe2 --no-deps -d /tmp/caffe2' });
     expect(rowOf('Keras (CNTK)')).toMatchObject({ status: 'cannot-run', version: 'keras 2.3.1, the last multi-backend Keras' });
     expect(rowOf('Julia - Knet')).toMatchObject({ status: 'cannot-run', version: null, reproduce: 'apt-get update && apt-cache policy julia' });
-    expect(rowOf('R - Keras (TF)')).toMatchObject({ status: 'not-attempted', statusText: 'not attempted this round' });
+    expect(rowOf('R - MXNet')).toMatchObject({ status: 'not-attempted', statusText: 'not attempted this round' });
   });
 
   test("a framework of today that runs in place of the study's, which cannot, carries that attempt with its reason and command", () => {
@@ -50,6 +50,9 @@ describe('the framework table, 2017 and today', () => {
     expect(lasagne.standsIn!.reason).toMatch(/does not import with Theano 1\.0\.5/);
     expect(lasagne.standsIn!.reproduce).toContain('Lasagne==0.1');
     expect(rowOf('PyTorch').standsIn).toBeNull();
+    const r = rowOf('R - Keras (TF)'); // R's keras package cannot be installed; R drives Keras through reticulate instead
+    expect(r.framework).toBe('r-keras');
+    expect(r.standsIn!.reason).toMatch(/CRAN only/);
   });
 
   test("a study framework whose framework of today is not declared is shown as not declared, never as running", () => {

@@ -40,7 +40,8 @@ LOSS_TOLERANCE = 1e-4  # |loss - reference| relative to the reference loss, at e
 UPDATE_TOLERANCE = 1e-2  # per tensor: |trained - reference| relative to |reference - initial| (Euclidean norms)
 SCALE_FLOOR = {"gru": 1e-2}  # the GRU's two logits can both be near zero: a floor keeps "relative" meaningful
 PACKAGES = {"pytorch": ["torch"], "jax": ["jax", "flax"], "keras": ["keras", "jax", "torch", "tensorflow"], "tensorflow": ["tensorflow", "keras"], "onnxruntime": ["onnxruntime", "onnx"],
-            "gluon": ["mxnet"], "mxnet": ["mxnet"], "chainer": ["chainer", "numpy"], "theano": ["Theano", "numpy"], "paddle": ["paddlepaddle", "numpy"], "mlx": ["mlx", "mlx-cpu"], "tinygrad": ["tinygrad", "numpy"]}
+            "gluon": ["mxnet"], "mxnet": ["mxnet"], "chainer": ["chainer", "numpy"], "theano": ["Theano", "numpy"], "paddle": ["paddlepaddle", "numpy"], "mlx": ["mlx", "mlx-cpu"], "tinygrad": ["tinygrad", "numpy"],
+            "tfjs": ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "numpy"], "r-keras": ["keras", "tensorflow", "tensorflow-cpu"]}
 
 
 def probe(model: str, params) -> tuple[np.ndarray, str]:
@@ -61,7 +62,9 @@ def versions(family: str) -> dict[str, str]:
         try:
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
-            pass
+            npm = Path(__file__).resolve().parents[3] / "node_modules" / package / "package.json"  # a TypeScript runner's, from npm
+            if npm.exists():
+                found[package] = json.loads(npm.read_text())["version"]
     return found
 
 

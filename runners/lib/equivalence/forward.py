@@ -102,5 +102,10 @@ def tinygrad(namespace: dict, x: np.ndarray) -> np.ndarray:
     return namespace["net"](Tensor(inputs, device=namespace["device"])).numpy()  # outside Context(TRAINING=1): dropout off, BatchNorm on its running statistics
 
 
+
+def tfjs(namespace: dict, x: np.ndarray) -> np.ndarray:
+    return namespace["tfjs"].forward(x)  # host.py's runner in Node: canonical weights, dropout off, NHWC as TF.js
+
+
 FORWARD = {"pytorch": pytorch, "jax": jax, "keras": keras_model("model"), "tensorflow": keras_model("net"), "onnxruntime": onnxruntime, "gluon": gluon,
-           "mxnet": mxnet, "chainer": chainer, "theano": theano, "paddle": paddle, "mlx": mlx, "tinygrad": tinygrad}
+           "mxnet": mxnet, "chainer": chainer, "theano": theano, "paddle": paddle, "mlx": mlx, "tinygrad": tinygrad, "tfjs": tfjs, "r-keras": keras_model("model")}

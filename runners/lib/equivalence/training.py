@@ -24,9 +24,9 @@ ADAM_DEVIATIONS = {
 
 def adam_deviations(family: str, namespace: dict) -> list[str]:
     """The ADAM_DEVIATIONS of a runner's optimizer."""
-    if family not in {"keras", "tensorflow", "gluon", "mxnet", "chainer"}:
+    if family not in {"keras", "r-keras", "tensorflow", "gluon", "mxnet", "chainer"}:
         return []
-    return ["epsilon", "occurrences"] if family == "keras" and namespace.get("backend") == "tensorflow" else ["epsilon"]
+    return ["epsilon", "occurrences"] if family in ("keras", "r-keras") and namespace.get("backend") == "tensorflow" else ["epsilon"]
 
 
 def canonical_from_torch(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -325,6 +325,20 @@ def tinygrad(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float],
     return losses, canonical_from_torch({f"{name}_l0" if name.startswith("gru.") else name: w for name, w in state.items()})
 
 
+
+def tfjs(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    """host.py's runner in Node runs its reset(0) and train step with dropout off and writes its weights
+    back: canonical names and layouts, except the GRU's kernels and biases, which hold the gates r, z, n side by side."""
+    losses, state = namespace["tfjs"].train(idx, steps)
+    weights = {}
+    for name, w in state.items():
+        if name.startswith("gru."):
+            weights.update({f"{name}.{gate}": part for gate, part in zip("rzn", np.split(w, 3, axis=-1))})
+        else:
+            weights[name] = w
+    return losses, weights
+
+
 TRAINING = {
     "pytorch": pytorch,
     "jax": jax,
@@ -337,4 +351,6 @@ TRAINING = {
     "paddle": paddle,
     "mlx": mlx,
     "tinygrad": tinygrad,
+    "tfjs": tfjs,
+    "r-keras": keras,
 }
