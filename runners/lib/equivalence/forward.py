@@ -102,7 +102,6 @@ def tinygrad(namespace: dict, x: np.ndarray) -> np.ndarray:
     return namespace["net"](Tensor(inputs, device=namespace["device"])).numpy()  # outside Context(TRAINING=1): dropout off, BatchNorm on its running statistics
 
 
-
 def tfjs(namespace: dict, x: np.ndarray) -> np.ndarray:
     return namespace["tfjs"].forward(x)  # host.py's runner in Node: canonical weights, dropout off, NHWC as TF.js
 

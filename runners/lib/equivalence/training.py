@@ -325,7 +325,6 @@ def tinygrad(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float],
     return losses, canonical_from_torch({f"{name}_l0" if name.startswith("gru.") else name: w for name, w in state.items()})
 
 
-
 def tfjs(namespace: dict, idx: np.ndarray, steps: int) -> tuple[list[float], dict[str, np.ndarray]]:
     """host.py's runner in Node runs its reset(0) and train step with dropout off and writes its weights
     back: canonical names and layouts, except the GRU's kernels and biases, which hold the gates r, z, n side by side."""
