@@ -15,9 +15,16 @@ export interface LineCounts {
   code: number;
 }
 
-export function lineCounts(source: string): LineCounts {
+/** The language of a runner file, by its extension: Python, TypeScript (tfjs) or R (r-keras). */
+export function languageOf(path: string): { lang: 'python' | 'typescript' | 'r'; comment: string } {
+  if (path.endsWith('.ts')) return { lang: 'typescript', comment: '//' };
+  return { lang: path.endsWith('.R') ? 'r' : 'python', comment: '#' };
+}
+
+export function lineCounts(source: string, path = 'runner.py'): LineCounts {
   const lines = source.replace(/\n$/, '').split('\n');
-  const code = lines.filter((line) => line.trim() !== '' && !line.trim().startsWith('#')).length;
+  const { comment } = languageOf(path);
+  const code = lines.filter((line) => line.trim() !== '' && !line.trim().startsWith(comment)).length;
   return { lines: source === '' ? 0 : lines.length, code };
 }
 

@@ -6,6 +6,9 @@ describe('the code side by side', () => {
   test('counts all lines and the lines of code (not blank, not comment-only)', () => {
     expect(lineCounts('# header\nimport x\n\nx.run()  # go\n')).toEqual({ lines: 4, code: 2 });
     expect(lineCounts('')).toEqual({ lines: 0, code: 0 });
+    // TypeScript's comments are //, R's #: a TypeScript line starting with # would be code (a private name)
+    expect(lineCounts('// header\nconst x = 1;\n\n#y = 2;\n', 'runners/tfjs/cnn_cifar10.ts')).toEqual({ lines: 4, code: 2 });
+    expect(lineCounts('# header\nx <- 1\n', 'runners/r-keras/cnn_cifar10.R')).toEqual({ lines: 2, code: 1 });
   });
 
   test('shows only the frameworks whose runner file exists, in the frameworks order', () => {
