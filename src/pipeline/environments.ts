@@ -93,29 +93,42 @@ export async function ensureEnvironment(root: string, framework: Framework, log:
   return making.get(dir)!;
 }
 
-/** uv, installed with pip into its own environment under the environments' folder (once). */
+/**
+ * Makes the folder `dir` by filling a temporary folder beside it and renaming that into place once
+ * complete (COMPLETE written last), so an interrupted build never looks usable and two processes
+ * building it at once do not step on each other. A failure throws `why` with the command's last lines.
+ */
+async function buildFolder(dir: string, fill: (building: string) => Promise<void>, why: string): Promise<void> {
+  if (await exists(join(dir, COMPLETE))) return;
+  const building = `${dir}.${process.pid}.tmp`;
+  try {
+    await fill(building);
+    await writeFile(join(building, COMPLETE), `${new Date().toISOString()}\n`);
+  } catch (error) {
+    await rm(building, { recursive: true, force: true });
+    const output = String((error as { all?: string }).all ?? (error as Error).message);
+    throw new Error(`${why}:\n${output.split('\n').slice(-15).join('\n')}`);
+  }
+  if (await exists(join(dir, COMPLETE))) {
+    await rm(building, { recursive: true, force: true }); // another process finished first
+    return;
+  }
+  await rm(dir, { recursive: true, force: true }); // an incomplete folder left by an older build
+  await rename(building, dir).catch(async (error: NodeJS.ErrnoException) => {
+    await rm(building, { recursive: true, force: true });
+    if (!(await exists(join(dir, COMPLETE)))) throw error; // another process finished it first
+  });
+}
+
+/** uv, installed with pip into its own environment under the environments' folder (once). uv finds
+ * its own binary wherever the folder is: no script's shebang is used. */
 let installing: Promise<string> | undefined;
 function installer(root: string): Promise<string> {
-  installing ??= (async () => {
-    const dir = join(environmentsRoot(root), `uv-${UV_VERSION}`);
-    const uv = join(dir, 'bin', 'uv');
-    if (await exists(join(dir, COMPLETE))) return uv;
-    const building = `${dir}.${process.pid}.tmp`;
-    try {
-      await execa(systemPython(), ['-m', 'venv', building]);
-      await execa(join(building, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `uv==${UV_VERSION}`], { all: true });
-      await writeFile(join(building, COMPLETE), `${new Date().toISOString()}\n`);
-    } catch (error) {
-      await rm(building, { recursive: true, force: true });
-      throw new Error(`could not install the installer uv ${UV_VERSION} from PyPI:\n${String((error as { all?: string }).all ?? (error as Error).message).split('\n').slice(-15).join('\n')}`);
-    }
-    await rm(dir, { recursive: true, force: true });
-    await rename(building, dir).catch(async (error: NodeJS.ErrnoException) => {
-      await rm(building, { recursive: true, force: true });
-      if (!(await exists(join(dir, COMPLETE)))) throw error; // another process finished it first
-    });
-    return uv; // uv finds its own binary wherever the folder is: no script's shebang is used
-  })();
+  const dir = join(environmentsRoot(root), `uv-${UV_VERSION}`);
+  installing ??= buildFolder(dir, async (building) => {
+    await execa(systemPython(), ['-m', 'venv', building]);
+    await execa(join(building, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `uv==${UV_VERSION}`], { all: true });
+  }, `could not install the installer uv ${UV_VERSION} from PyPI`).then(() => join(dir, 'bin', 'uv'));
   installing.catch(() => (installing = undefined)); // a later call tries again
   return installing;
 }
@@ -126,7 +139,10 @@ function installer(root: string): Promise<string> {
  * variables) are passed on, and uv picks versions across all indexes as pip does: both install the
  * same files (e.g. a CPU build of PyTorch that lies on disk, rather than a CUDA build of GBs).
  */
-async function pipSettings(): Promise<{ args: string[]; env: Record<string, string> }> {
+let settings: Promise<{ args: string[]; env: Record<string, string> }> | undefined;
+const pipSettings = () => (settings ??= readPipSettings()); // once per process
+
+async function readPipSettings(): Promise<{ args: string[]; env: Record<string, string> }> {
   const listed = await execa(systemPython(), ['-m', 'pip', 'config', 'list']).then((run) => run.stdout, () => '');
   const args = ['--index-strategy', 'unsafe-best-match'];
   const env: Record<string, string> = {};
@@ -150,10 +166,10 @@ async function createEnvironment(root: string, framework: Framework, dir: string
   if (await exists(join(dir, COMPLETE))) return environment;
 
   log(`creating the Python environment of ${framework.environment.requirements} in ${dir} (first use; this takes a minute or two)`);
-  const building = `${dir}.${process.pid}.tmp`;
-  const python = join(building, 'bin', 'python');
-  try {
-    const uv = await installer(root);
+  const uv = await installer(root);
+  // Only `python -m ...` is ever run from it, so the folder may move: no script's shebang is used.
+  await buildFolder(dir, async (building) => {
+    const python = join(building, 'bin', 'python');
     await execa(systemPython(), ['-m', 'venv', building]); // with the pip and setuptools of this Python, as before uv (Theano needs setuptools)
     const constraints = await buildConstraints(root, framework.environment.requirements); // for the builds of source distributions
     const pip = await pipSettings();
@@ -162,22 +178,7 @@ async function createEnvironment(root: string, framework: Framework, dir: string
       ...(constraints ? ['--build-constraints', join(root, constraints)] : [])],
     { all: true, env: { ...pip.env, UV_CACHE_DIR: join(environmentsRoot(root), 'uv-cache'), UV_NO_CONFIG: '1' } });
     await writeFile(join(building, 'requirements.txt'), `${(await requirementLines(root, framework.environment.requirements)).join('\n')}\n`);
-    await writeFile(join(building, COMPLETE), `${new Date().toISOString()}\n`);
-  } catch (error) {
-    await rm(building, { recursive: true, force: true });
-    const output = String((error as { all?: string }).all ?? (error as Error).message);
-    throw new Error(`could not create the ${framework.id} environment from ${framework.environment.requirements}:\n${output.split('\n').slice(-15).join('\n')}`);
-  }
-  // Only `python -m ...` is ever run from it, so the folder may move: no script's shebang is used.
-  if (await exists(join(dir, COMPLETE))) {
-    await rm(building, { recursive: true, force: true }); // another process finished first
-    return environment;
-  }
-  await rm(dir, { recursive: true, force: true }); // an incomplete folder left by an older build
-  await rename(building, dir).catch(async (error: NodeJS.ErrnoException) => {
-    await rm(building, { recursive: true, force: true });
-    if (!(await exists(join(dir, COMPLETE)))) throw error; // another process finished it first
-  });
+  }, `could not create the ${framework.id} environment from ${framework.environment.requirements}`);
   log(`environment of ${framework.environment.requirements} ready`);
   return environment;
 }
