@@ -58,6 +58,11 @@ export async function loadContent(root: string): Promise<Content> {
       if (!benchmarkIds.has(benchmark))
         throw new UserError(`framework ${framework.id} implements unknown benchmark "${benchmark}"`);
     }
+    for (const benchmark of Object.keys(framework.unsupported ?? {})) {
+      if (!benchmarkIds.has(benchmark)) throw new UserError(`framework ${framework.id}: unknown benchmark "${benchmark}" in unsupported`);
+      if (framework.implements.includes(benchmark))
+        throw new UserError(`framework ${framework.id} both implements ${benchmark} and gives a reason in unsupported why it does not; remove one`);
+    }
     for (const target of Object.keys(framework.unavailable_on)) {
       if (!targetIds.has(target)) throw new UserError(`framework ${framework.id}: unknown target "${target}" in unavailable_on`);
     }

@@ -106,9 +106,13 @@ function groupBy<T>(items: T[], name: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
+/** Why a framework has no runner for a benchmark: its own words, or that none is written yet. */
+export const unsupportedReason = (framework: Framework, benchmark: string): string =>
+  framework.unsupported?.[benchmark] ?? `${framework.name} has no ${benchmark} runner yet`;
+
 /** Why a framework cannot have a job of this benchmark on this target, or null when it can. */
 function cannot(benchmark: Benchmark, framework: Framework, target: Target | undefined): { status: 'unsupported' | 'unavailable'; reason: string } | null {
-  if (!framework.implements.includes(benchmark.id)) return { status: 'unsupported', reason: `${framework.name} has no ${benchmark.id} runner yet` };
+  if (!framework.implements.includes(benchmark.id)) return { status: 'unsupported', reason: unsupportedReason(framework, benchmark.id) };
   if (!target) return { status: 'unavailable', reason: 'no local cpu target is declared' };
   const unavailable = framework.unavailable_on[target.id];
   return unavailable ? { status: 'unavailable', reason: unavailable } : null;

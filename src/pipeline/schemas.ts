@@ -48,6 +48,9 @@ export const FrameworkSchema = z.strictObject({
     variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()),
   }),
   implements: unique(id),
+  // Why it has no runner for a benchmark it does not implement (shown in the plan and the report);
+  // a benchmark left out of both has "no runner yet".
+  unsupported: z.record(id, z.string().min(1)).optional(),
   unavailable_on: z.record(z.string(), z.string()),
   notes: z.string(),
   // Runners in another language (runners/<framework>/<benchmark>.ts or .R): `program`, a Python

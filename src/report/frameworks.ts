@@ -2,6 +2,7 @@
 // matrix, once each. A study framework that today's matrix carries shows how many benchmarks it
 // runs; one that cannot run, or was not attempted, shows its last release, the reason and the
 // command that repeats the attempt (content/reference/2017.json).
+import { unsupportedReason } from '../pipeline/plan.ts';
 import { byDeclaration, frameworkName, shownRows } from './model.ts';
 import type { Report } from './model.ts';
 import { REFERENCE_2017 } from './reference.ts';
@@ -40,7 +41,7 @@ function todayRow(report: Report, id: string, study: string[], standsIn: StandIn
   const measured = report.benchmarks.filter((benchmark) => rows.some((row) => row.benchmark === benchmark.id));
   const versions = [...new Set(rows.map((row) => row.result?.environment.framework_version).filter((version): version is string => typeof version === 'string'))].sort();
   const missing = report.benchmarks.filter((benchmark) => !measured.includes(benchmark)).map((benchmark) =>
-    framework.implements.includes(benchmark.id) ? `${benchmark.id}: no result yet` : `${benchmark.id}: no runner (unsupported)`);
+    framework.implements.includes(benchmark.id) ? `${benchmark.id}: no result yet` : `${benchmark.id}: no runner (${unsupportedReason(framework, benchmark.id)})`);
   return {
     study,
     framework: id,

@@ -73,7 +73,13 @@ describe('planning the checks', () => {
   test('a framework without a runner for a benchmark gets an unsupported row with the reason', async () => {
     const partial = { ...content, frameworks: content.frameworks.map((f) => (f.id === 'jax' ? { ...f, implements: ['cnn-cifar10'] } : f)) };
     const [check] = await planChecks(project.root, partial, [], { benchmarks: ['gru-imdb'], frameworks: ['jax'] });
-    expect(check).toMatchObject({ status: 'unsupported', key: null, reason: expect.stringMatching(/has no gru-imdb runner/) });
+    expect(check).toMatchObject({ status: 'unsupported', key: null, reason: `${content.frameworks.find((f) => f.id === 'jax')!.name} has no gru-imdb runner yet` });
+    // A framework that says why it has none (`unsupported`) gets its own reason, on its checks and cells alike.
+    const why = 'tinygrad has no GRU layer';
+    const said = { ...content, frameworks: partial.frameworks.map((f) => (f.id === 'jax' ? { ...f, unsupported: { 'gru-imdb': why } } : f)) };
+    const jobs = await plan(project.root, said, NOTHING, { benchmarks: ['gru-imdb'], frameworks: ['jax'] });
+    expect(jobs.length).toBeGreaterThan(1);
+    for (const job of jobs) expect(job, job.id).toMatchObject({ status: 'unsupported', reason: why });
   });
 
   test("editing the check's code changes the checks' keys and marks their outcomes stale, and no cell key", async () => {

@@ -47,6 +47,15 @@ describe('content validation', () => {
     await expect(loadContent(project.root)).rejects.toThrow(/unknown benchmark "lstm-ptb"/);
   });
 
+  test("a framework's reasons for the benchmarks it has no runner for name known benchmarks it does not implement", async () => {
+    await edit('content/frameworks/onnxruntime.json', (f) => (f.unsupported = { ...f.unsupported, 'lstm-ptb': 'no LSTM' }));
+    await expect(loadContent(project.root)).rejects.toThrow(/onnxruntime: unknown benchmark "lstm-ptb" in unsupported/);
+    await edit('content/frameworks/onnxruntime.json', (f) => (f.unsupported = { 'resnet50-features': 'an inference engine' }));
+    await expect(loadContent(project.root)).rejects.toThrow(/onnxruntime both implements resnet50-features and gives a reason in unsupported/);
+    await edit('content/frameworks/onnxruntime.json', (f) => (f.unsupported = { 'gru-imdb': '' }));
+    await expect(loadContent(project.root)).rejects.toThrow(/onnxruntime\.json is invalid:[\s\S]*unsupported/);
+  });
+
   test('a framework whose runner file is missing is rejected with the path', async () => {
     await rm(join(project.root, 'runners/pytorch/gru_imdb.py'));
     await expect(loadContent(project.root)).rejects.toThrow(/needs runners\/pytorch\/gru_imdb\.py, which does not exist/);

@@ -284,6 +284,14 @@ describe('the report in a browser, under a non-root base path', { timeout: 60_00
     expect(problems).toEqual([]);
   });
 
+  test("a benchmark's code page names each framework without a runner for it, with the framework's reason", async () => {
+    const { page, problems } = await open(1280, 'code/resnet50-features/');
+    const text = await page.locator('#no-runner').innerText();
+    expect(text).toContain('Keras 3 (JAX backend) (Fixture: the Keras runners of this fixture train only)');
+    expect(await page.locator('#pane-keras-jax').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
   test('without JavaScript the code viewer shows every runner', async () => {
     const { page, problems } = await open(1280, 'code/cnn-cifar10/', false);
     expect(await page.locator('.code-pane:visible').count()).toBe(3);
